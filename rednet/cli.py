@@ -1,0 +1,221 @@
+"""The `rednet` command line: everything the desktop app can do, without a window.
+
+Exit status: 0 when everything succeeded, 1 when some input failed (each named on stderr with its
+reason), 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+WRITABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
+
+
+class CliError(Exception):
+    """A usage error found after parsing (exit status 2)."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def add_task_options(p: argparse.ArgumentParser) -> None:
+    """The options shared by `restore` and `batch`."""
+    p.add_argument("--task", required=True, choices=("denoise", "sr", "jpeg", "inpaint"),
+                   help="what to restore")
+    p.add_argument("--sigma", type=float, help="denoise: noise level 0-75 in 0-255 units (default: estimated)")
+    p.add_argument("--scale", type=float, help="sr: upscaling factor 1.25-4 (default 2)")
+    p.add_argument("--quality", type=int,
+                   help="jpeg: the JPEG quality 5-90 the photo was saved at (default: read from the file)")
+    p.add_argument("--mask", type=Path, help="inpaint: mask image, white = fill, same size as the photo")
+    p.add_argument("--model", help="model name (see `rednet models`) or weights file (default: the shipped one)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                   help="where to run (default: auto = cuda, then mps, then cpu)")
+    p.add_argument("--tile", type=_positive_int, help="tile size in pixels (default: chosen from free memory)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                   help="arithmetic precision (default: bf16 where the hardware has it, else fp32)")
+    p.add_argument("--output-quality", type=int, default=95, metavar="Q",
+                   help="JPEG/WebP quality of the saved output (default 95)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rednet", description="RED-Net photo restoration")
+    parser.add_argument("--version", action="version", version=f"rednet {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("restore", help="restore one or more photos",
+                       description="Restore photos. With several inputs OUTPUT is a folder and each output "
+                                   "keeps its input's name; otherwise the format follows OUTPUT's extension "
+                                   "(.png .jpg .tif .webp .bmp).")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTPUT")
+    add_task_options(p)
+    p.add_argument("--overwrite-input", action="store_true",
+                   help="allow OUTPUT to be the input file itself (it is never overwritten otherwise)")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("models", help="list the shipped and user models")
+    p.add_argument("--task", choices=("denoise", "sr", "jpeg", "inpaint"))
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("train", help="train a task model from a folder of clean photos")
+    add_training_options(p)
+    p.set_defaults(func=cmd_train)
+    return parser
+
+
+def add_training_options(p: argparse.ArgumentParser, finetune: bool = False) -> None:
+    p.add_argument("--task", required=True, choices=("denoise", "sr", "jpeg", "inpaint"))
+    p.add_argument("--data", required=True, type=Path, help="folder of clean photos (or a .npy of uint8 crops)")
+    p.add_argument("-o", "--output", required=True, type=Path, help="where to write the .safetensors model")
+    if not finetune:
+        p.add_argument("--depth", type=int, default=20, choices=(10, 20, 30), help="RED10/20/30 (default 20)")
+        p.add_argument("--width", type=int, default=64, help="channels per layer (default 64)")
+    p.add_argument("--iters", type=_positive_int, default=2000)
+    p.add_argument("--minutes", type=float, help="time budget; stops at whichever of --iters/--minutes comes first")
+    p.add_argument("--batch", type=_positive_int, default=32)
+    p.add_argument("--patch", type=_positive_int, default=48)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--checkpoint-every", type=_positive_int, default=100)
+    p.add_argument("--resume", action="store_true", help="continue from OUTPUT's checkpoint")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"rednet {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"rednet {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _usage_checks(args) -> None:
+    from .restore import UsageError, validate_options
+
+    try:
+        validate_options(args.task, sigma=args.sigma, scale=args.scale, quality=args.quality,
+                         mask=None if args.task != "inpaint" else (args.mask or None))
+    except UsageError as exc:
+        raise CliError(str(exc)) from None
+    if args.task == "inpaint" and not Path(args.mask).is_file():
+        raise CliError(f"{args.mask}: mask file not found")
+    if not 1 <= args.output_quality <= 100:
+        raise CliError(f"--output-quality must be between 1 and 100, got {args.output_quality}")
+
+
+def _load_model_or_fail(args):
+    from .registry import ModelError
+    from .restore import resolve_model
+
+    try:
+        return resolve_model(args.model, args.task)
+    except ModelError as exc:
+        raise CliError(str(exc)) from None
+
+
+def output_paths(inputs: list[Path], output: Path) -> list[Path]:
+    if len(inputs) == 1 and output.suffix.lower() in WRITABLE_SUFFIXES and not output.is_dir():
+        return [output]
+    if len(inputs) == 1 and output.suffix and not output.is_dir():
+        raise CliError(f"{output}: unsupported output format; use one of {' '.join(WRITABLE_SUFFIXES)}")
+    names = [p.stem + (p.suffix.lower() if p.suffix.lower() in WRITABLE_SUFFIXES else ".png") for p in inputs]
+    if len(set(names)) != len(names):
+        raise CliError("several inputs have the same file name; restore them into separate folders")
+    return [output / n for n in names]
+
+
+def cmd_restore(args) -> int:
+    from .imageio import ImageReadError, ImageWriteError, MaskSizeError, read_mask, read_photo, write_photo
+    from .progress import TaskState
+    from .restore import UsageError, restore
+
+    from .cli_progress import ProgressPrinter
+
+    _usage_checks(args)
+    outputs = output_paths(args.inputs, args.output)
+    if len(outputs) > 1 or outputs[0].parent != Path(""):
+        outputs[0].parent.mkdir(parents=True, exist_ok=True)
+    model = _load_model_or_fail(args)
+    failed = 0
+    for src, dst in zip(args.inputs, outputs):
+        printer = ProgressPrinter(src.name)
+        try:
+            if not args.overwrite_input and src.exists() and dst.exists() and src.resolve() == dst.resolve():
+                raise UsageError("output would overwrite the input (pass --overwrite-input to allow it)")
+            photo = read_photo(src)
+            mask = None
+            if args.task == "inpaint":
+                try:
+                    mask = read_mask(args.mask, (photo.width, photo.height))
+                except MaskSizeError as exc:
+                    if len(args.inputs) == 1:
+                        raise CliError(f"{args.mask}: {exc}") from None
+                    raise UsageError(str(exc)) from None
+            result = restore(photo, args.task, sigma=args.sigma, scale=args.scale, quality=args.quality,
+                             mask=mask, model=model, device=args.device, tile=args.tile,
+                             precision=None if args.precision == "auto" else args.precision,
+                             state=TaskState(printer))
+            printer.close()
+            write_photo(result, dst, jpeg_quality=args.output_quality, overwrite=True)
+            for note in result.warnings:
+                print(f"{src.name}: {note}", file=sys.stderr)
+            print(f"{src} -> {dst} ({result.width}x{result.height})")
+        except (ImageReadError, ImageWriteError, UsageError, ValueError, RuntimeError, OSError) as exc:
+            printer.close()
+            failed += 1
+            message = str(exc)
+            if not message.startswith(src.name) and not message.startswith(str(src)):
+                message = f"{src}: {message}"
+            print(f"rednet restore: error: {message}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_models(args) -> int:
+    from .registry import list_models
+
+    models = list_models(args.task)
+    if not models:
+        print("no models found")
+        return EXIT_OK
+    print(f"{'name':<28} {'task':<8} {'source':<8} {'size':>8}  summary")
+    for m in models:
+        print(f"{m.name:<28} {m.task:<8} {m.source:<8} {m.size_bytes / 2**20:7.1f}M  {m.summary}")
+    return EXIT_OK
+
+
+def cmd_train(args) -> int:
+    from .cli_progress import ProgressPrinter
+    from .data import DataError
+    from .progress import TaskState
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(task=args.task, data=args.data, out=args.output, depth=args.depth, width=args.width,
+                      patch=args.patch, batch=args.batch, iters=args.iters, minutes=args.minutes, lr=args.lr,
+                      seed=args.seed, val_fraction=args.val_fraction, checkpoint_every=args.checkpoint_every,
+                      resume=args.resume, device=args.device, precision=args.precision)
+    printer = ProgressPrinter(f"train {args.task}", interval_s=30)
+    try:
+        result = train(cfg, TaskState(printer))
+    except DataError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        printer.close()
+    print(f"wrote {result.path}: {result.steps} steps in {result.wall_s / 60:.1f} min, validation PSNR "
+          f"{result.input_psnr:.2f} dB input -> {result.val_psnr:.2f} dB ({result.stopped})")
+    return EXIT_OK

@@ -1,0 +1,61 @@
+"""Choosing where and in which precision the network runs."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+class DeviceError(ValueError):
+    pass
+
+
+def available_devices() -> list[str]:
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices.insert(0, "cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.insert(0, "mps")
+    return devices
+
+
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """`auto` prefers CUDA, then Apple's MPS, then the CPU; naming an absent device is an error."""
+    if isinstance(name, torch.device):
+        return name
+    name = (name or "auto").lower()
+    if name not in DEVICE_CHOICES:
+        raise DeviceError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    if name == "auto":
+        return torch.device(available_devices()[0])
+    if name not in available_devices():
+        raise DeviceError(f"device {name!r} is not available on this machine "
+                          f"(available: {', '.join(available_devices())})")
+    return torch.device(name)
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def default_precision(device: torch.device) -> str:
+    """bf16 where the hardware does it natively (its PSNR cost is measured in docs/), else fp32."""
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if device.type == "cpu" and cpu_has_fast_bf16():
+        return "bf16"
+    return "fp32"
+
+
+def autocast_dtype(precision: str) -> torch.dtype | None:
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]

@@ -1,0 +1,253 @@
+"""The training loop behind `rednet train` and `rednet finetune`.
+
+Random crops with 8-fold flips/rotations, corrupted on the fly across the task's whole range; Adam on
+MSE (the network predicts the residual); cosine learning-rate decay over the iteration or time
+budget; an exponential moving average of the weights (what gets saved); validation PSNR on held-out
+photos; checkpoints that `resume` continues from, losing at most one checkpoint interval.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import platform
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import DataError, PatchSampler, load_image_source
+from .device import autocast_dtype, cpu_has_fast_bf16, resolve_device
+from .progress import Cancelled, TaskState, SubState, ensure_state
+from .registry import LoadedModel, build_network, descriptor_for_task, load_model, save_model
+
+
+@dataclass
+class TrainConfig:
+    task: str
+    data: str | Path
+    out: str | Path
+    depth: int = 20
+    width: int = 64
+    patch: int = 48
+    batch: int = 32
+    iters: int = 2000
+    minutes: float | None = None  # a time budget; whichever of iters/minutes ends first
+    lr: float = 1e-3
+    lr_min: float = 1e-5
+    warmup: int = 50
+    ema: float = 0.999
+    seed: int = 0
+    val_fraction: float = 0.1
+    val_patches: int = 64
+    val_every: int = 100
+    checkpoint_every: int = 100
+    resume: bool = False
+    device: str = "auto"
+    precision: str = "auto"  # "auto" = bf16 where the hardware does it natively
+    base: str | Path | None = None  # start from this model (fine-tuning)
+    patience: int | None = None  # stop after this many validations without improvement
+    card: dict = field(default_factory=dict)  # extra model-card fields (data, recipe notes)
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    steps: int
+    wall_s: float
+    input_psnr: float
+    val_psnr_before: float
+    val_psnr: float
+    stopped: str  # "iterations", "time", "early stop"
+    history: list[dict]
+
+
+def checkpoint_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name.removesuffix(".safetensors") + ".ckpt")
+
+
+def _split(images: list[np.ndarray], fraction: float, rng: np.random.Generator):
+    if len(images) < 2 or fraction <= 0:
+        return images, images
+    order = rng.permutation(len(images))
+    n_val = max(1, int(round(len(images) * fraction)))
+    return [images[i] for i in order[n_val:]], [images[i] for i in order[:n_val]]
+
+
+def _compose(task: str, x: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
+    """For inpainting only masked pixels come from the network."""
+    if task != "inpaint":
+        return pred
+    m = x[:, 3:4]
+    return x[:, :3] * (1 - m) + pred * m
+
+
+def _psnr_batch(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = ((a.float().clamp(0, 1) - b.float()) ** 2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
+    return float((10 * torch.log10(1 / mse)).mean())
+
+
+def _lr_at(cfg: TrainConfig, progress: float, step: int) -> float:
+    warm = min(1.0, (step + 1) / max(1, cfg.warmup))
+    cos = cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return cos * warm
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
+          on_log: Callable[[dict], None] | None = None) -> TrainResult:
+    state = ensure_state(state)
+    out = Path(cfg.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    precision = cfg.precision
+    if precision == "auto":
+        precision = "bf16" if (device.type == "cuda" or cpu_has_fast_bf16()) else "fp32"
+    amp = autocast_dtype(precision)
+
+    images = load_image_source(cfg.data, min_side=cfg.patch + 16)
+    train_images, val_images = _split(images, cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
+    sampler = PatchSampler(train_images, cfg.task, cfg.patch, rng)
+    val_sampler = PatchSampler(val_images, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2))
+    vx, vy = (torch.from_numpy(a) for a in val_sampler.batch(cfg.val_patches))
+
+    if cfg.base is not None:
+        base = cfg.base if isinstance(cfg.base, LoadedModel) else load_model(cfg.base, task=cfg.task)
+        descriptor, net = base.descriptor, copy.deepcopy(base.net)
+    else:
+        descriptor = descriptor_for_task(cfg.task, depth=cfg.depth, width=cfg.width)
+        net = build_network(descriptor)
+    net.to(device).train()
+    ema = copy.deepcopy(net).eval().requires_grad_(False)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+
+    step, elapsed_before, history = 0, 0.0, []
+    best = {"psnr": -math.inf, "state": None}
+    ckpt = checkpoint_path(out)
+    if cfg.resume and ckpt.is_file():
+        saved = torch.load(ckpt, map_location="cpu", weights_only=True)
+        net.load_state_dict(saved["net"])
+        ema.load_state_dict(saved["ema"])
+        opt.load_state_dict(saved["opt"])
+        step, elapsed_before, history = saved["step"], saved["elapsed"], list(saved["history"])
+        rng.bit_generator.state = saved["rng"]
+        best = {"psnr": saved["best_psnr"], "state": saved.get("best_state")}
+
+    def validate(model) -> tuple[float, float]:
+        with torch.inference_mode(), _autocast(device, amp):
+            x = vx.to(device)
+            pred = _compose(cfg.task, x, model(x)).float().cpu()
+        return _psnr_batch(pred, vy), _psnr_batch(vx[:, :3], vy)
+
+    before, input_psnr = validate(ema)
+    if step == 0:
+        history.append({"step": 0, "val_psnr": before, "input_psnr": input_psnr})
+    start = time.monotonic()
+    stopped, stale = "iterations", 0
+
+    def save_checkpoint():
+        _atomic_torch_save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                            "step": step, "elapsed": elapsed_before + time.monotonic() - start,
+                            "history": history, "rng": rng.bit_generator.state,
+                            "best_psnr": best["psnr"], "best_state": best["state"]}, ckpt)
+
+    try:
+        while step < cfg.iters:
+            elapsed = elapsed_before + time.monotonic() - start
+            if cfg.minutes is not None and elapsed >= cfg.minutes * 60:
+                stopped = "time"
+                break
+            state.check()
+            progress = max(step / cfg.iters, elapsed / (cfg.minutes * 60) if cfg.minutes else 0.0)
+            for group in opt.param_groups:
+                group["lr"] = _lr_at(cfg, progress, step)
+            xb, yb = (torch.from_numpy(a).to(device) for a in sampler.batch(cfg.batch))
+            with _autocast(device, amp):
+                pred = _compose(cfg.task, xb, net(xb))
+            loss = F.mse_loss(pred.float(), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                decay = min(cfg.ema, (1 + step) / (10 + step))  # short runs: don't average in the random init
+                for pe, p in zip(ema.parameters(), net.parameters()):
+                    pe.lerp_(p, 1 - decay)
+            step += 1
+            entry = {"step": step, "loss": loss.item(), "lr": opt.param_groups[0]["lr"]}
+            if step % cfg.val_every == 0 or step == cfg.iters:
+                entry["val_psnr"], _ = validate(ema)
+                if entry["val_psnr"] > best["psnr"] + 1e-3:
+                    best = {"psnr": entry["val_psnr"], "state": {k: v.detach().cpu().clone() for k, v in ema.state_dict().items()}}
+                    stale = 0
+                else:
+                    stale += 1
+            history.append(entry)
+            if on_log is not None:
+                on_log(entry)
+            state.report(progress if cfg.minutes else step / cfg.iters,
+                         f"step {step}/{cfg.iters}  loss {entry['loss']:.5f}")
+            if step % cfg.checkpoint_every == 0:
+                save_checkpoint()
+            if cfg.patience is not None and "val_psnr" in entry and stale >= cfg.patience:
+                stopped = "early stop"
+                break
+    except (Cancelled, KeyboardInterrupt):
+        save_checkpoint()  # Ctrl-C or Cancel: `--resume` continues from here
+        raise
+
+    final, _ = validate(ema)
+    if best["state"] is not None and best["psnr"] > final:
+        ema.load_state_dict(best["state"])  # keep the best validated weights
+        final = best["psnr"]
+    wall = elapsed_before + time.monotonic() - start
+    card = _card(cfg, descriptor, device, precision, step, wall, input_psnr, before, final, len(train_images),
+                 len(val_images))
+    save_model(ema, descriptor, out, card=card)
+    ckpt.unlink(missing_ok=True)
+    return TrainResult(out, step, wall, input_psnr, before, final, stopped, history)
+
+
+def _autocast(device: torch.device, dtype):
+    return torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, after, n_train, n_val) -> dict:
+    hardware = (torch.cuda.get_device_name(device) if device.type == "cuda"
+                else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads")
+    recipe = {k: v for k, v in asdict(cfg).items() if k not in ("card", "out", "resume", "data", "base")}
+    return {
+        "task": cfg.task,
+        "architecture": f"RED{descriptor.depth}, width {descriptor.width}, "
+                        f"{descriptor.colors}+{descriptor.cond_channels} input channels",
+        "summary": cfg.card.get("summary", f"RED{descriptor.depth}-{descriptor.width} {cfg.task}"),
+        "base_model": str(cfg.base) if cfg.base is not None else None,
+        "training_data": {"source": str(cfg.data), "train_images": n_train, "val_images": n_val,
+                          **cfg.card.get("training_data", {})},
+        "recipe": {**recipe, "optimizer": "Adam", "loss": "MSE on the output (residual learning)",
+                   "precision": precision, "steps_done": steps, "patches_seen": steps * cfg.batch},
+        "hardware": hardware,
+        "wall_time_s": round(wall, 1),
+        "validation": {"input_psnr_db": round(input_psnr, 3), "psnr_before_db": round(before, 3),
+                       "psnr_after_db": round(after, 3)},
+        **{k: v for k, v in cfg.card.items() if k not in ("summary", "training_data")},
+    }
