@@ -34,7 +34,8 @@ def add_task_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma", type=float, help="denoise: noise level 0-75 in 0-255 units (default: estimated)")
     p.add_argument("--scale", type=float, help="sr: upscaling factor 1.25-4 (default 2)")
     p.add_argument("--quality", type=int,
-                   help="jpeg: the JPEG quality 5-90 the photo was saved at (default: read from the file)")
+                   help="jpeg: the JPEG quality 1-100 the photo was saved at (default: read from the file; "
+                        "the model covers 5-90 and clamps values outside)")
     p.add_argument("--mask", type=Path, help="inpaint: mask image, white = fill, same size as the photo")
     p.add_argument("--model", help="model name (see `rednet models`) or weights file (default: the shipped one)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
@@ -62,6 +63,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow OUTPUT to be the input file itself (it is never overwritten otherwise)")
     p.set_defaults(func=cmd_restore)
 
+    p = sub.add_parser("batch", help="restore every photo in a folder",
+                       description="Restore every photo in INPUT_DIR into OUTPUT_DIR, keeping the folder tree. "
+                                   "Bad files are reported and skipped; the input folder is never modified.")
+    p.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTPUT_DIR")
+    add_task_options(p)
+    p.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    p.add_argument("--glob", metavar="PATTERN",
+                   help="only files whose name or relative path matches (default: every image extension)")
+    p.add_argument("--format", default="same", choices=("png", "jpg", "tif", "webp", "same"),
+                   help="output format (default: same as the input)")
+    p.add_argument("--name", default="{stem}", metavar="TEMPLATE",
+                   help="output file name without extension; fields {stem} {task} {ext} (default {stem})")
+    exists = p.add_mutually_exclusive_group()
+    exists.add_argument("--skip-existing", action="store_true", help="leave files whose output exists")
+    exists.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
+    p.add_argument("--shard", metavar="K/N", help="do only the K-th of N disjoint parts (for several machines)")
+    p.add_argument("--report", type=Path, metavar="CSV", help="write a CSV report (input, output, status, ...)")
+    p.set_defaults(func=cmd_batch)
+
     p = sub.add_parser("models", help="list the shipped and user models")
     p.add_argument("--task", choices=("denoise", "sr", "jpeg", "inpaint"))
     p.set_defaults(func=cmd_models)
@@ -69,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a task model from a folder of clean photos")
     add_training_options(p)
     p.set_defaults(func=cmd_train)
+
+    from .cli_eval import add_eval_command
+    from .cli_finetune import add_finetune_command
+
+    add_eval_command(sub)
+    add_finetune_command(sub, add_training_options)
     return parser
 
 
@@ -117,6 +144,12 @@ def _usage_checks(args) -> None:
         raise CliError(f"{args.mask}: mask file not found")
     if not 1 <= args.output_quality <= 100:
         raise CliError(f"--output-quality must be between 1 and 100, got {args.output_quality}")
+    from .device import DeviceError, resolve_device
+
+    try:
+        resolve_device(args.device)
+    except DeviceError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _load_model_or_fail(args):
@@ -184,6 +217,69 @@ def cmd_restore(args) -> int:
                 message = f"{src}: {message}"
             print(f"rednet restore: error: {message}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_batch(args) -> int:
+    import signal
+
+    from .batch import BatchJob, parse_shard, run_batch, validate_job
+    from .cli_progress import ProgressPrinter
+    from .progress import TaskState
+    from .registry import ModelError
+    from .restore import UsageError
+
+    _usage_checks(args)
+    try:
+        job = BatchJob(input_dir=args.input_dir, output_dir=args.output, task=args.task, sigma=args.sigma,
+                       scale=args.scale, quality=args.quality, mask=args.mask, model=args.model,
+                       device=args.device, tile=args.tile, precision=args.precision, recursive=args.recursive,
+                       pattern=args.glob, shard=parse_shard(args.shard) if args.shard else None,
+                       output_format=args.format, name_template=args.name, jpeg_quality=args.output_quality,
+                       if_exists="skip" if args.skip_existing else "overwrite" if args.overwrite else "fail")
+        validate_job(job)
+    except UsageError as exc:
+        raise CliError(str(exc)) from None
+    printer = ProgressPrinter("batch")
+    state = TaskState(printer)
+
+    def on_file(result) -> None:
+        if result.status == "failed":
+            printer.close()
+            try:
+                name = result.src.relative_to(job.input_dir)
+            except ValueError:
+                name = result.src
+            print(f"rednet batch: error: {name}: {result.reason}", file=sys.stderr)
+
+    def on_sigint(signum, frame) -> None:  # first Ctrl-C: stop at the next tile; second: at once
+        if state.cancelled:
+            raise KeyboardInterrupt
+        state.cancel()
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        report = run_batch(job, state, on_file)
+    except (UsageError, ModelError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        printer.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    code = EXIT_OK if report.failed == 0 else EXIT_FAILED
+    if args.report:
+        try:
+            report.write_csv(args.report)
+        except OSError as exc:
+            print(f"rednet batch: error: {args.report}: cannot write the report: {exc}", file=sys.stderr)
+            code = EXIT_FAILED
+    print(report.summary())
+    if report.cancelled:
+        print("rednet batch: interrupted", file=sys.stderr)
+        return 130
+    return code
 
 
 def cmd_models(args) -> int:

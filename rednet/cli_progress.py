@@ -27,6 +27,7 @@ class ProgressPrinter:
         self.interval_s = interval_s
         self._last_line = 0.0
         self._drawn = False
+        self._finished = False
 
     def __call__(self, p: Progress) -> None:
         if self.tty:
@@ -36,7 +37,8 @@ class ProgressPrinter:
             self.stream.write(f"\r{self.label} [{bar}] {p.fraction * 100:5.1f}%  ETA {format_eta(p.eta_s)}  {p.message[:40]:<40}")
             self.stream.flush()
             self._drawn = True
-        elif time.monotonic() - self._last_line >= self.interval_s or p.fraction >= 1.0:
+        elif time.monotonic() - self._last_line >= self.interval_s or (p.fraction >= 1.0 and not self._finished):
+            self._finished = p.fraction >= 1.0  # one "100%" line, however often the end is reported
             self._last_line = time.monotonic()
             self.stream.write(f"{self.label} {p.fraction * 100:.0f}% ETA {format_eta(p.eta_s)} {p.message}\n")
             self.stream.flush()

@@ -90,3 +90,72 @@ class PatchSampler:
         inputs = np.stack([p[0] for p in pairs]).transpose(0, 3, 1, 2)
         targets = np.stack([p[1] for p in pairs]).transpose(0, 3, 1, 2)
         return np.ascontiguousarray(inputs), np.ascontiguousarray(targets)
+
+
+# --- corrupted/clean pairs (fine-tuning on the user's own material) -------------------------------
+def load_pairs(clean_dir: str | Path, corrupted_dir: str | Path, task: str, min_side: int) -> list[tuple]:
+    """Pairs (network-ready corrupted image HxWx3, clean HxWx3, condition) matched by file stem.
+
+    For sr the corrupted photo may be smaller: it is bicubic-upscaled to the clean one's size, as at
+    restore time. For denoise the noise level is measured from the pair; for jpeg the quality is read
+    from the corrupted file when it is a JPEG.
+    """
+    from .degradations import bicubic_resize
+    from .noise_level import estimate_sigma
+
+    if task == "inpaint":
+        raise DataError("inpainting learns from masks, not pairs: fine-tune it on clean photos without --pairs")
+    clean_paths = {p.stem: p for p in find_images(clean_dir)}
+    corrupted_paths = {p.stem: p for p in find_images(corrupted_dir)}
+    if not clean_paths:
+        raise DataError(f"{clean_dir}: no images found")
+    common = sorted(set(clean_paths) & set(corrupted_paths))
+    if not common:
+        raise DataError(f"no file in {corrupted_dir} matches a file in {clean_dir} by name")
+    pairs, problems = [], []
+    for stem in common:
+        try:
+            clean_photo, bad_photo = read_photo(clean_paths[stem]), read_photo(corrupted_paths[stem])
+        except ImageReadError as exc:
+            problems.append(str(exc))
+            continue
+        clean, bad = (np.repeat(p.pixels, 3, axis=2) if p.is_gray else p.pixels for p in (clean_photo, bad_photo))
+        if bad.shape != clean.shape:
+            if task == "sr" and bad.shape[0] <= clean.shape[0] and bad.shape[1] <= clean.shape[1]:
+                bad = bicubic_resize(bad, (clean.shape[1], clean.shape[0]))
+            else:
+                problems.append(f"{stem}: corrupted is {bad.shape[1]}x{bad.shape[0]} but clean is "
+                                f"{clean.shape[1]}x{clean.shape[0]}")
+                continue
+        if min(clean.shape[:2]) < min_side:
+            problems.append(f"{stem}: smaller than {min_side} px")
+            continue
+        cond = {"denoise": {"sigma": min(T.SIGMA_MAX, float(np.std(bad - clean)) * 255.0)},
+                "jpeg": {"quality": bad_photo.jpeg_quality}, "sr": {}}[task]
+        pairs.append((bad.astype(np.float32), clean.astype(np.float32), cond))
+    if not pairs:
+        raise DataError("no usable pairs: " + "; ".join(problems[:5]))
+    if problems and len(problems) > len(pairs):
+        raise DataError(f"{len(problems)} of {len(common)} pairs are unusable, e.g. " + "; ".join(problems[:3]))
+    return pairs
+
+
+class PairSampler:
+    """Aligned random crops of corrupted/clean pairs, with the same flip/rotation on both."""
+
+    def __init__(self, pairs: list[tuple], task: str, patch: int, rng: np.random.Generator):
+        self.pairs, self.task, self.patch, self.rng = pairs, task, patch, rng
+        areas = np.array([p[1].shape[0] * p[1].shape[1] for p in pairs], dtype=np.float64)
+        self.weights = areas / areas.sum()
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        bad, clean, cond = self.pairs[self.rng.choice(len(self.pairs), p=self.weights)]
+        y = int(self.rng.integers(0, clean.shape[0] - self.patch + 1))
+        x = int(self.rng.integers(0, clean.shape[1] - self.patch + 1))
+        k = int(self.rng.integers(0, 8))
+        window = (slice(y, y + self.patch), slice(x, x + self.patch))
+        bad_crop = np.ascontiguousarray(augment(bad[window], k))
+        clean_crop = np.ascontiguousarray(augment(clean[window], k))
+        return T.network_input(self.task, bad_crop, **cond), clean_crop
+
+    batch = PatchSampler.batch

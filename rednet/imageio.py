@@ -1,8 +1,8 @@
 """Reading and writing photos and masks.
 
-Everything the rest of RED-Net Studio sees is a `Photo`: float32 pixels in 0..1 (HxWx1 gray or HxWx3
-colour), an optional alpha plane carried through untouched, the bit depth of the source (8 or 16) and
-the metadata worth keeping (EXIF, ICC profile, JPEG quality).
+Everything the rest of RED-Net Studio sees is a `Photo`: float32 pixels in 0..1 (HxWx1 gray or
+HxWx3 colour), an optional alpha plane carried through untouched, the bit depth of the source (8 or
+16) and the metadata worth keeping (EXIF, ICC profile, JPEG quality).
 
 Reading (`read_photo`)
   * PNG, JPEG, TIFF, WebP, BMP and GIF, recognised by content, not by extension.
@@ -22,7 +22,8 @@ Writing (`write_photo`)
   * Every failure to write is an `ImageWriteError` (an OSError) with one line naming the file.
 
 Importing this module raises Pillow's own decompression-bomb limit (`PIL.Image.MAX_IMAGE_PIXELS`)
-to at least `MAX_PIXELS`, so that photos up to our limit can be decoded; larger ones are refused here.
+to at least `MAX_PIXELS`, so that photos up to our limit can be decoded; larger ones are refused
+here.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 MAX_PIXELS = 250_000_000
-"""Largest image (width x height) `read_photo` accepts; larger headers are refused before decoding."""
+"""Largest width x height `read_photo` accepts; larger headers are refused before decoding."""
 
 SUPPORTED_READ_EXTENSIONS: tuple[str, ...] = (
     ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".webp", ".bmp", ".gif",
@@ -210,7 +211,8 @@ class Photo:
         return self.alpha is not None
 
     def replace(self, **changes: Any) -> "Photo":
-        """A copy with some fields changed (arrays not named are shared, the warnings list is not)."""
+        """A copy with some fields changed (arrays not named are shared; the warnings list is
+        copied)."""
         changes.setdefault("warnings", list(self.warnings))
         return dataclasses.replace(self, **changes)
 
@@ -257,24 +259,28 @@ def read_photo(path: str | os.PathLike[str]) -> Photo:
     name = _display_name(path)
     data = _read_bytes(path, name)
     sniffed = _sniff_format(data)
+    # TIFF decoders (Pillow, libtiff inside OpenCV) apply the orientation tag themselves, some
+    # paths only sometimes: decode a copy with the tag set to 1 and orient the pixels here, as for
+    # every other format.
+    pixel_data = _without_orientation(data) if sniffed == "TIFF" else data
 
     try:
-        im = Image.open(io.BytesIO(data), formats=_pillow_formats())
+        im = Image.open(io.BytesIO(pixel_data), formats=_pillow_formats())
     except Image.DecompressionBombError as exc:
         raise _too_large_error(name, path, _header_size(data), exc) from exc
     except UnidentifiedImageError as exc:
         if sniffed == "TIFF":
             # Layouts Pillow does not know (float RGB, 16-bit gray+alpha, ...): OpenCV may.
-            return _read_tiff_with_opencv(data, path, name)
+            return _read_tiff_with_opencv(data, pixel_data, path, name)
         raise _unidentified_error(name, path, sniffed) from exc
     except MemoryError as exc:
         raise ImageReadError(f"{name}: not enough memory to read this image", path) from exc
-    except _DECODE_ERRORS as exc:
-        raise ImageReadError(f"{name}: image data is truncated or corrupt", path) from exc
+    except _DECODE_ERRORS as exc:  # a plugin recognised the start, then choked on the header
+        raise _unidentified_error(name, path, sniffed) from exc
 
     with im:
         try:
-            return _decode(im, data, path, name)
+            return _decode(im, data, pixel_data, path, name)
         except ImageReadError:
             raise
         except Image.DecompressionBombError as exc:
@@ -327,7 +333,9 @@ def _sniff_format(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
     if data[:2] == b"BM" and len(data) >= 18:
-        return "BMP"
+        (header_size,) = struct.unpack("<I", data[14:18])
+        if header_size in (12, 16, 40, 52, 56, 64, 108, 124):
+            return "BMP"
     return None
 
 
@@ -409,7 +417,7 @@ def _frame_count(im: Image.Image) -> int:
                 im.seek(0)
 
 
-def _decode(im: Image.Image, data: bytes, path: Path, name: str) -> Photo:
+def _decode(im: Image.Image, data: bytes, pixel_data: bytes, path: Path, name: str) -> Photo:
     _check_size(im.size, name, path)
     fmt = "JPEG" if im.format == "MPO" else (im.format or _sniff_format(data))
     warnings: list[str] = []
@@ -445,7 +453,7 @@ def _decode(im: Image.Image, data: bytes, path: Path, name: str) -> Photo:
             raise ImageReadError(
                 f"{name}: CMYK TIFF files with more than 8 bits per channel are not supported", path
             )
-        pixels, alpha, bit_depth = _decode_opencv(data, name, path, gray_hint)
+        pixels, alpha, bit_depth = _decode_opencv(pixel_data, name, path, gray_hint)
     else:
         pixels, alpha, bit_depth, icc = _decode_pillow(im, icc, warnings, name, path)
 
@@ -500,6 +508,9 @@ def _decode_pillow(
         palette_mode = getattr(im.palette, "mode", "RGB")
         want = "RGBA" if (has_transparency or mode == "PA" or palette_mode == "RGBA") else "RGB"
         im, mode = im.convert(want), want
+        if _channels_equal(np.asarray(im)):  # a gray palette (e.g. most gray GIFs) stays gray
+            want = "LA" if want == "RGBA" else "L"
+            im, mode = im.convert(want), want
     elif mode == "RGB" and has_transparency:
         im, mode = im.convert("RGBA"), "RGBA"
     elif mode in ("RGBa", "RGBX"):
@@ -527,6 +538,12 @@ def _decode_pillow(
         return _to_float(np.clip(arr, 0, 65535), 65535), None, 16, icc
     # "F": float data, clipped to 0..1
     return _float_to_unit(arr), None, 16, icc
+
+
+def _channels_equal(arr: np.ndarray) -> bool:
+    return bool(
+        np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 1], arr[..., 2])
+    )
 
 
 def _cmyk_to_rgb(
@@ -584,7 +601,7 @@ def _decode_opencv(
     return _to_float(color, scale), alpha, bit_depth
 
 
-def _read_tiff_with_opencv(data: bytes, path: Path, name: str) -> Photo:
+def _read_tiff_with_opencv(data: bytes, pixel_data: bytes, path: Path, name: str) -> Photo:
     """TIFF layouts Pillow cannot open; the size is checked from the directory before decoding."""
     try:
         fp = io.BytesIO(data)
@@ -604,7 +621,7 @@ def _read_tiff_with_opencv(data: bytes, path: Path, name: str) -> Photo:
         warnings.append("multi-page TIFF: only the first page was read")
     icc, raw_exif = _tiff_metadata(data, warnings)
     try:
-        pixels, alpha, bit_depth = _decode_opencv(data, name, path, photometric in (0, 1))
+        pixels, alpha, bit_depth = _decode_opencv(pixel_data, name, path, photometric in (0, 1))
     except ImageReadError:
         raise
     except MemoryError as exc:
@@ -691,7 +708,7 @@ def _tiff_metadata(data: bytes, warnings: list[str]) -> tuple[bytes | None, byte
 
 
 def _filtered_exif(src: Image.Exif, *, orientation_reset: bool) -> Image.Exif:
-    """A new Exif holding only the descriptive IFD0 tags and the EXIF/GPS sub-directories of `src`."""
+    """A new Exif with only the descriptive IFD0 tags and the EXIF/GPS sub-directories of `src`."""
     out = Image.Exif()
     for tag in _TIFF_EXIF_TAGS:
         value = src.get(tag)
@@ -734,6 +751,8 @@ def _orientation_entry(exif: bytes) -> tuple[int, int, str] | None:
     else:
         return None
     try:
+        if struct.unpack(bo + "H", tiff[2:4])[0] != 42:
+            return None
         (ifd0,) = struct.unpack(bo + "I", tiff[4:8])
         (count,) = struct.unpack(bo + "H", tiff[ifd0 : ifd0 + 2])
         for i in range(count):
@@ -765,6 +784,11 @@ def _reset_orientation(exif: bytes) -> tuple[bytes, int]:
     patched = bytearray(exif)
     struct.pack_into(code, patched, offset, 1)
     return bytes(patched), value
+
+
+def _without_orientation(tiff: bytes) -> bytes:
+    """A TIFF file's bytes with the orientation of its first directory set to 1."""
+    return _reset_orientation(tiff)[0]
 
 
 def _apply_orientation(
@@ -809,14 +833,14 @@ def write_photo(
     jpeg_quality: int = 95,
     overwrite: bool = True,
 ) -> list[str]:
-    """Write `photo` to `path`; the format comes from the extension (see SUPPORTED_WRITE_EXTENSIONS).
+    """Write `photo` to `path`; the format comes from the extension (SUPPORTED_WRITE_EXTENSIONS).
 
     `jpeg_quality` (1..100) is used by JPEG and WebP (WebP at 100 is lossless). JPEG at 90 and above
-    is written without chroma subsampling. 16-bit photos stay 16-bit in PNG and TIFF and become 8-bit
-    elsewhere. Alpha is kept by PNG, TIFF and WebP; JPEG and BMP composite it over white. Gray stays
-    gray except in WebP (which has no gray mode). EXIF and ICC are written to PNG, JPEG, TIFF and
-    WebP; a profile whose colour space does not match the pixels (RGB profile on a gray image) is
-    left out.
+    is written without chroma subsampling. 16-bit photos stay 16-bit in PNG and TIFF and become
+    8-bit elsewhere. Alpha is kept by PNG, TIFF and WebP; JPEG and BMP composite it over white.
+    Gray stays gray except in WebP (which has no gray mode) and 16-bit gray+alpha TIFF (saved as
+    RGBA). EXIF and ICC are written to PNG, JPEG, TIFF and WebP; a profile whose colour space does
+    not match the pixels (RGB profile on a gray image) is left out.
 
     The write is atomic: a temporary file in the same folder is renamed over `path`, and on failure
     the temporary file is removed and an existing `path` is left as it was.
@@ -913,8 +937,11 @@ def _publish_without_clobbering(tmp: Path, path: Path, name: str) -> None:
 def _quantize(values: np.ndarray, bits: int) -> np.ndarray:
     """0..1 floats -> uint8/uint16 with round-half-up, so read/write round trips are exact."""
     top = 255.0 if bits == 8 else 65535.0
-    out = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-    out = out * np.float32(top) + np.float32(0.5)
+    out = np.nan_to_num(  # always a new array: the photo's own pixels are never touched
+        np.asarray(values, dtype=np.float32), copy=True, nan=0.0, posinf=1.0, neginf=0.0
+    )
+    out *= np.float32(top)
+    out += np.float32(0.5)
     np.clip(out, 0.0, top, out=out)
     return out.astype(np.uint8 if bits == 8 else np.uint16)
 
@@ -972,7 +999,8 @@ def _encode(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str
             )
         arr = _layout(photo, bits=8, keep_alpha=True)
         channels = 1 if arr.ndim == 2 else arr.shape[2]
-        Image.fromarray(arr).save(buf, "PNG", **_meta(_icc_for(photo.icc, channels, warnings), exif))
+        icc = _icc_for(photo.icc, channels, warnings)
+        Image.fromarray(arr).save(buf, "PNG", **_meta(icc, exif))
         return buf.getvalue()
 
     if fmt == "TIFF":
@@ -1196,7 +1224,7 @@ def write_mask(
     """Write a mask as an 8-bit gray image (255 = fill, 0 = keep), atomically.
 
     `mask` is HxW (or HxWx1): bools, or numbers where non-zero means fill (floats: >= 0.5). The
-    extension must be a lossless format (.png, .tif/.tiff or .bmp); PNG is what masks are meant to be.
+    extension must be a lossless format (.png, .tif/.tiff or .bmp); PNG is the usual choice.
     """
     path = Path(path)
     name = _display_name(path)

@@ -1,11 +1,11 @@
 """Estimate the quality setting a JPEG was saved with, from its quantization tables.
 
 Almost every encoder (libjpeg and its descendants: Pillow, OpenCV, GIMP, browsers, most phones and
-web services) builds its tables by scaling the example tables of the JPEG standard (ITU T.81 Annex K)
-with the IJG quality formula. Inverting that formula on the luma table gives back the quality
-number that was passed to the encoder. Files from encoders with their own tables (some cameras,
-Photoshop) get the IJG quality whose table is closest, which is still a sensible strength setting
-for JPEG artefact removal.
+web services) builds its tables by scaling the example tables of the JPEG standard (ITU T.81
+Annex K) with the IJG quality formula. Inverting that formula on the luma table gives back the
+quality number that was passed to the encoder. Files from encoders with their own tables (some
+cameras, Photoshop) get the IJG quality whose table is closest, which is still a sensible strength
+setting for JPEG artefact removal.
 """
 
 from __future__ import annotations

@@ -244,7 +244,7 @@ def save_model(net: nn.Module, descriptor: ModelDescriptor, path: str | Path, ca
     _atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata={DESCRIPTOR_KEY: descriptor.to_json()}))
     if card is not None:
         card = {"descriptor": asdict(descriptor), **card}
-        text = json.dumps(card, indent=2, sort_keys=False)
+        text = json.dumps(card, indent=2, sort_keys=False, default=str)
         _atomic_write(card_path(path), lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
     return path
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import DataError, PatchSampler, load_image_source
+from .data import DataError, PairSampler, PatchSampler, load_image_source, load_pairs
 from .device import autocast_dtype, cpu_has_fast_bf16, resolve_device
 from .progress import Cancelled, TaskState, SubState, ensure_state
 from .registry import LoadedModel, build_network, descriptor_for_task, load_model, save_model
@@ -53,6 +53,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"  # "auto" = bf16 where the hardware does it natively
     base: str | Path | None = None  # start from this model (fine-tuning)
+    pairs: str | Path | None = None  # corrupted photos matched to `data` by file name, used as they are
     patience: int | None = None  # stop after this many validations without improvement
     card: dict = field(default_factory=dict)  # extra model-card fields (data, recipe notes)
 
@@ -112,6 +113,71 @@ def _atomic_torch_save(obj, path: Path) -> None:
         raise
 
 
+class _Distributed:
+    """torchrun support: every rank draws the same global batch and trains on its own slice of it, so
+    N processes see N shards of one stream of patches and match a single-process run numerically."""
+
+    def __init__(self, device: torch.device):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1 and not torch.distributed.is_initialized():
+            torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def shard(self, batch: np.ndarray) -> np.ndarray:
+        if self.world == 1:
+            return batch
+        if len(batch) % self.world:
+            raise ValueError(f"batch {len(batch)} does not split evenly over {self.world} processes")
+        size = len(batch) // self.world
+        return batch[self.rank * size:(self.rank + 1) * size]
+
+    def wrap(self, net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        if self.world == 1:
+            return net
+        from torch.nn.parallel import DistributedDataParallel
+
+        return DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank if it is true on any (so all ranks stop at the same step)."""
+        if self.world == 1:
+            return flag
+        t = torch.tensor([1.0 if flag else 0.0])
+        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+        return bool(t.item())
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+
+def _device_for_rank(name: str) -> torch.device:
+    device = resolve_device(name)
+    if device.type == "cuda" and "LOCAL_RANK" in os.environ:
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(device)
+    return device
+
+
+def make_samplers(cfg: TrainConfig, rng: np.random.Generator):
+    """(train sampler, validation sampler, image counts) for clean photos or corrupted/clean pairs."""
+    if cfg.pairs is not None:
+        pairs = load_pairs(cfg.data, cfg.pairs, cfg.task, min_side=cfg.patch)
+        train_pairs, val_pairs = _split(pairs, cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
+        return (PairSampler(train_pairs, cfg.task, cfg.patch, rng),
+                PairSampler(val_pairs, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2)),
+                len(train_pairs), len(val_pairs))
+    images = load_image_source(cfg.data, min_side=cfg.patch + 16)
+    train_images, val_images = _split(images, cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
+    return (PatchSampler(train_images, cfg.task, cfg.patch, rng),
+            PatchSampler(val_images, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2)),
+            len(train_images), len(val_images))
+
+
 def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
           on_log: Callable[[dict], None] | None = None) -> TrainResult:
     state = ensure_state(state)
@@ -119,16 +185,14 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
     out.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
-    device = resolve_device(cfg.device)
+    device = _device_for_rank(cfg.device)
+    dist = _Distributed(device)
     precision = cfg.precision
     if precision == "auto":
         precision = "bf16" if (device.type == "cuda" or cpu_has_fast_bf16()) else "fp32"
     amp = autocast_dtype(precision)
 
-    images = load_image_source(cfg.data, min_side=cfg.patch + 16)
-    train_images, val_images = _split(images, cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
-    sampler = PatchSampler(train_images, cfg.task, cfg.patch, rng)
-    val_sampler = PatchSampler(val_images, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2))
+    sampler, val_sampler, n_train, n_val = make_samplers(cfg, rng)
     vx, vy = (torch.from_numpy(a) for a in val_sampler.batch(cfg.val_patches))
 
     if cfg.base is not None:
@@ -137,9 +201,12 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
     else:
         descriptor = descriptor_for_task(cfg.task, depth=cfg.depth, width=cfg.width)
         net = build_network(descriptor)
-    net.to(device).train()
+    # channels_last makes 3x3 convs ~2.5x faster on x86 CPUs (measured: RED20-64 step 2.7 s -> 1.0 s).
+    memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
+    net.to(device, memory_format=memory_format).train()
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    model = dist.wrap(net, device)
 
     step, elapsed_before, history = 0, 0.0, []
     best = {"psnr": -math.inf, "state": None}
@@ -155,7 +222,7 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
 
     def validate(model) -> tuple[float, float]:
         with torch.inference_mode(), _autocast(device, amp):
-            x = vx.to(device)
+            x = vx.to(device).contiguous(memory_format=memory_format)
             pred = _compose(cfg.task, x, model(x)).float().cpu()
         return _psnr_batch(pred, vy), _psnr_batch(vx[:, :3], vy)
 
@@ -166,6 +233,8 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
     stopped, stale = "iterations", 0
 
     def save_checkpoint():
+        if not dist.is_main:  # rank 0 writes; the others hold identical weights
+            return
         _atomic_torch_save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                             "step": step, "elapsed": elapsed_before + time.monotonic() - start,
                             "history": history, "rng": rng.bit_generator.state,
@@ -174,16 +243,17 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
     try:
         while step < cfg.iters:
             elapsed = elapsed_before + time.monotonic() - start
-            if cfg.minutes is not None and elapsed >= cfg.minutes * 60:
+            if dist.any(cfg.minutes is not None and elapsed >= cfg.minutes * 60):
                 stopped = "time"
                 break
             state.check()
             progress = max(step / cfg.iters, elapsed / (cfg.minutes * 60) if cfg.minutes else 0.0)
             for group in opt.param_groups:
                 group["lr"] = _lr_at(cfg, progress, step)
-            xb, yb = (torch.from_numpy(a).to(device) for a in sampler.batch(cfg.batch))
+            xb, yb = (torch.from_numpy(dist.shard(a)).to(device).contiguous(memory_format=memory_format)
+                      for a in sampler.batch(cfg.batch))
             with _autocast(device, amp):
-                pred = _compose(cfg.task, xb, net(xb))
+                pred = _compose(cfg.task, xb, model(xb))
             loss = F.mse_loss(pred.float(), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -220,10 +290,12 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
         ema.load_state_dict(best["state"])  # keep the best validated weights
         final = best["psnr"]
     wall = elapsed_before + time.monotonic() - start
-    card = _card(cfg, descriptor, device, precision, step, wall, input_psnr, before, final, len(train_images),
-                 len(val_images))
-    save_model(ema, descriptor, out, card=card)
-    ckpt.unlink(missing_ok=True)
+    card = _card(cfg, descriptor, device, precision, step, wall, input_psnr, before, final, n_train, n_val,
+                 dist.world)
+    if dist.is_main:
+        save_model(ema, descriptor, out, card=card)
+        ckpt.unlink(missing_ok=True)
+    dist.barrier()
     return TrainResult(out, step, wall, input_psnr, before, final, stopped, history)
 
 
@@ -231,17 +303,21 @@ def _autocast(device: torch.device, dtype):
     return torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
-def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, after, n_train, n_val) -> dict:
+def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, after, n_train, n_val,
+          processes=1) -> dict:
     hardware = (torch.cuda.get_device_name(device) if device.type == "cuda"
                 else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads")
-    recipe = {k: v for k, v in asdict(cfg).items() if k not in ("card", "out", "resume", "data", "base")}
+    if processes > 1:
+        hardware += f", x{processes} processes (torchrun, DistributedDataParallel)"
+    recipe = {k: v for k, v in asdict(cfg).items() if k not in ("card", "out", "resume", "data", "base", "pairs")}
     return {
         "task": cfg.task,
         "architecture": f"RED{descriptor.depth}, width {descriptor.width}, "
                         f"{descriptor.colors}+{descriptor.cond_channels} input channels",
         "summary": cfg.card.get("summary", f"RED{descriptor.depth}-{descriptor.width} {cfg.task}"),
-        "base_model": str(cfg.base) if cfg.base is not None else None,
-        "training_data": {"source": str(cfg.data), "train_images": n_train, "val_images": n_val,
+        "base_model": (cfg.base.name if isinstance(cfg.base, LoadedModel) else str(cfg.base)) if cfg.base else None,
+        "training_data": {"source": str(cfg.data), "pairs": str(cfg.pairs) if cfg.pairs else None,
+                          "train_images": n_train, "val_images": n_val,
                           **cfg.card.get("training_data", {})},
         "recipe": {**recipe, "optimizer": "Adam", "loss": "MSE on the output (residual learning)",
                    "precision": precision, "steps_done": steps, "patches_seen": steps * cfg.batch},

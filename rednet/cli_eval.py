@@ -1,0 +1,56 @@
+"""`rednet eval`: print the quality table of the shipped (or given) models against the peers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def add_eval_command(sub) -> None:
+    p = sub.add_parser("eval", help="measure the models against BM3D, bicubic, JPEG and OpenCV inpainting",
+                       description="Evaluate on scikit-image's public photos (needs the dev extra: bm3d, "
+                                   "scikit-image). Prints a Markdown table per task.")
+    p.add_argument("--tasks", nargs="+", default=["denoise", "sr", "jpeg", "inpaint"],
+                   choices=("denoise", "sr", "jpeg", "inpaint"))
+    p.add_argument("--photos", nargs="+", help="evaluation photo names (default: all nine)")
+    p.add_argument("--long-side", type=int, default=512)
+    p.add_argument("--model", action="append", default=[], metavar="TASK=MODEL",
+                   help="evaluate this model for TASK instead of the shipped one (repeatable)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    p.set_defaults(func=cmd_eval)
+
+
+def cmd_eval(args) -> int:
+    from .cli import CliError
+    from .cli_progress import ProgressPrinter
+    from .evalset import EVAL_PHOTOS
+    from .evaluate import evaluate, markdown_table
+    from .progress import TaskState
+    from .registry import ModelError
+
+    models = {}
+    for item in args.model:
+        task, sep, model = item.partition("=")
+        if not sep or task not in args.tasks:
+            raise CliError(f"--model expects TASK=MODEL with TASK one of {', '.join(args.tasks)}, got {item!r}")
+        models[task] = model
+    photos = tuple(args.photos or EVAL_PHOTOS)
+    unknown = [p for p in photos if p not in EVAL_PHOTOS]
+    if unknown:
+        raise CliError(f"unknown evaluation photo(s) {', '.join(unknown)}; choose from {', '.join(EVAL_PHOTOS)}")
+    printer = ProgressPrinter("eval", interval_s=20)
+    try:
+        summaries = evaluate(tuple(args.tasks), photos, args.long_side, models, args.device,
+                             None if args.precision == "auto" else args.precision, TaskState(printer))
+    except (ImportError, ModelError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        printer.close()
+    print(markdown_table(summaries))
+    if args.json:
+        args.json.write_text(json.dumps(summaries, indent=2) + "\n", encoding="utf-8")
+    sys.stdout.flush()
+    return 0

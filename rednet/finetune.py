@@ -1,0 +1,61 @@
+"""Fine-tuning a shipped (or any) model on the user's own photos.
+
+Self-supervised by default: the user's clean photos are corrupted on the fly with the task's
+degradation. With `pairs`, corrupted/clean photos matched by file name are used as they are.
+Starts from the base model with a low learning rate, holds out a validation split, stops early when
+validation PSNR stops improving, and checkpoints so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .data import DataError, find_images, load_clean_images
+from .paths import user_models_dir
+from .progress import SubState, TaskState
+from .registry import LoadedModel, load_model
+from .restore import resolve_model
+from .train import TrainConfig, TrainResult, train
+
+MIN_IMAGES = 2
+
+
+def output_path(name_or_path: str | Path) -> Path:
+    """A bare name goes to the user models folder (where every model picker looks); a path stays."""
+    text = str(name_or_path)
+    path = Path(text if text.endswith(".safetensors") else text + ".safetensors")
+    return user_models_dir() / path.name if path.parent == Path(".") and "/" not in text else path
+
+
+def check_data(data: str | Path, patch: int, pairs: str | Path | None = None) -> list[str]:
+    """Refuse unusable data before any training starts. Returns the names of files that were skipped."""
+    paths = find_images(data)
+    if not paths:
+        raise DataError(f"{data}: no images found (looked for png, jpg, tif, webp, bmp)")
+    skipped: list[str] = []
+    if pairs is None:
+        usable = load_clean_images(paths, patch + 16, skipped)
+        if len(usable) < MIN_IMAGES:
+            detail = f" (skipped: {'; '.join(skipped[:3])})" if skipped else ""
+            raise DataError(f"{data}: need at least {MIN_IMAGES} readable photos of at least {patch + 16} px, "
+                            f"found {len(usable)}{detail}")
+    return skipped
+
+
+def finetune(task: str, data: str | Path, out: str | Path, *, base: str | Path | LoadedModel | None = None,
+             pairs: str | Path | None = None, iters: int = 300, minutes: float | None = None, lr: float = 1e-4,
+             val_fraction: float = 0.2, batch: int = 16, patch: int = 48, resume: bool = False,
+             device: str = "auto", precision: str = "auto", seed: int = 0, patience: int | None = 4,
+             val_every: int = 25, checkpoint_every: int = 25, state: TaskState | SubState | None = None,
+             on_log: Callable[[dict], None] | None = None) -> TrainResult:
+    skipped = check_data(data, patch, pairs)
+    base_model = resolve_model(base, task)
+    cfg = TrainConfig(task=task, data=data, out=output_path(out), base=base_model, pairs=pairs, iters=iters,
+                      minutes=minutes, lr=lr, lr_min=lr / 10, warmup=0, val_fraction=val_fraction, batch=batch,
+                      patch=patch, resume=resume, device=device, precision=precision, seed=seed,
+                      patience=patience, val_every=val_every, checkpoint_every=checkpoint_every,
+                      val_patches=32, ema=0.99,
+                      card={"summary": f"{task} fine-tuned from {base_model.name} on {Path(data).name}",
+                            "fine_tuned": True, "skipped_files": skipped})
+    return train(cfg, state, on_log)
