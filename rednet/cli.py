@@ -106,6 +106,8 @@ def add_training_options(p: argparse.ArgumentParser, finetune: bool = False) -> 
     if not finetune:
         p.add_argument("--depth", type=int, default=20, choices=(10, 20, 30), help="RED10/20/30 (default 20)")
         p.add_argument("--width", type=int, default=64, help="channels per layer (default 64)")
+        p.add_argument("--blind", action="store_true",
+                       help="denoise/jpeg: no noise-level/quality input map (the model infers it)")
     p.add_argument("--iters", type=_positive_int, default=2000)
     p.add_argument("--minutes", type=float, help="time budget; stops at whichever of --iters/--minutes comes first")
     p.add_argument("--batch", type=_positive_int, default=32)
@@ -142,6 +144,13 @@ def _usage_checks(args) -> None:
         raise CliError(str(exc)) from None
     if args.task == "inpaint" and not Path(args.mask).is_file():
         raise CliError(f"{args.mask}: mask file not found")
+    if args.task == "inpaint":  # an unreadable mask fails every input: a usage error, reported once
+        from .imageio import ImageReadError, read_mask
+
+        try:
+            read_mask(args.mask)
+        except ImageReadError as exc:
+            raise CliError(str(exc)) from None
     if not 1 <= args.output_quality <= 100:
         raise CliError(f"--output-quality must be between 1 and 100, got {args.output_quality}")
     from .device import DeviceError, resolve_device
@@ -198,7 +207,7 @@ def cmd_restore(args) -> int:
                     mask = read_mask(args.mask, (photo.width, photo.height))
                 except MaskSizeError as exc:
                     if len(args.inputs) == 1:
-                        raise CliError(f"{args.mask}: {exc}") from None
+                        raise CliError(str(exc)) from None  # names the mask file already
                     raise UsageError(str(exc)) from None
             result = restore(photo, args.task, sigma=args.sigma, scale=args.scale, quality=args.quality,
                              mask=mask, model=model, device=args.device, tile=args.tile,
@@ -304,7 +313,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(task=args.task, data=args.data, out=args.output, depth=args.depth, width=args.width,
                       patch=args.patch, batch=args.batch, iters=args.iters, minutes=args.minutes, lr=args.lr,
                       seed=args.seed, val_fraction=args.val_fraction, checkpoint_every=args.checkpoint_every,
-                      resume=args.resume, device=args.device, precision=args.precision)
+                      resume=args.resume, device=args.device, precision=args.precision, blind=args.blind)
     printer = ProgressPrinter(f"train {args.task}", interval_s=30)
     try:
         result = train(cfg, TaskState(printer))

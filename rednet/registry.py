@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -30,6 +31,10 @@ TASK_CONDITION = {"denoise": "sigma", "sr": None, "jpeg": "quality", "inpaint": 
 DESCRIPTOR_KEY = "rednet.descriptor"
 WEIGHT_SUFFIXES = (".safetensors",)
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+# What a model file may claim: anything outside is refused before memory is allocated for it.
+MIN_DEPTH, MAX_DEPTH, MAX_WIDTH = 4, 60, 512
+COLORS = (1, 3)
 
 
 class ModelError(ValueError):
@@ -64,6 +69,8 @@ class ModelDescriptor:
     @classmethod
     def from_json(cls, text: str) -> "ModelDescriptor":
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
         for key in ("scale_range", "sigma_range", "quality_range"):
             if data.get(key) is not None:
                 data[key] = tuple(data[key])
@@ -71,8 +78,8 @@ class ModelDescriptor:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def descriptor_for_task(task: str, depth: int = 30, width: int = 64) -> ModelDescriptor:
-    """The descriptor of a model covering `task`'s whole range."""
+def descriptor_for_task(task: str, depth: int = 30, width: int = 64, blind: bool = False) -> ModelDescriptor:
+    """The descriptor of a model covering `task`'s whole range; `blind` drops the sigma/quality map."""
     if task not in TASKS:
         raise ModelError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     ranges = {
@@ -81,7 +88,10 @@ def descriptor_for_task(task: str, depth: int = 30, width: int = 64) -> ModelDes
         "jpeg": dict(quality_range=(5, 90)),
         "inpaint": {},
     }[task]
-    return ModelDescriptor(task=task, depth=depth, width=width, cond=TASK_CONDITION[task], **ranges)
+    if blind and task == "inpaint":
+        raise ModelError("an inpainting model needs its mask: it cannot be blind")
+    cond = None if blind else TASK_CONDITION[task]
+    return ModelDescriptor(task=task, depth=depth, width=width, cond=cond, **ranges)
 
 
 # --- the architecture registry -------------------------------------------------------------------
@@ -131,23 +141,102 @@ def card_path(weights: Path) -> Path:
 
 
 # --- loading -------------------------------------------------------------------------------------
-def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def check_descriptor(d: ModelDescriptor, name: str = "model") -> None:
+    """Refuse a descriptor no usable model has (absurd depth or width, unknown task, ...).
+
+    Called on what a file claims before anything is built for it, so a file asking for
+    depth 100000 or width 10**9 costs nothing.
+    """
+    def refuse(what: str) -> None:
+        raise ModelError(f"{name}: refused: the model descriptor claims {what}")
+
+    if not isinstance(d.task, str) or d.task not in TASKS:
+        refuse(f"task {d.task!r} (known: {', '.join(TASKS)})")
+    if not isinstance(d.arch, str) or d.arch not in ARCHITECTURES:
+        raise ModelError(f"{name}: unknown architecture {d.arch!r}")
+    if type(d.depth) is not int or not MIN_DEPTH <= d.depth <= MAX_DEPTH or d.depth % 2:
+        refuse(f"depth {d.depth!r} (RED-Net depth is an even number from {MIN_DEPTH} to {MAX_DEPTH})")
+    if type(d.width) is not int or not 1 <= d.width <= MAX_WIDTH:
+        refuse(f"width {d.width!r} (1 to {MAX_WIDTH} channels)")
+    if type(d.colors) is not int or d.colors not in COLORS:
+        refuse(f"colors {d.colors!r} (1 or 3)")
+    allowed = (TASK_CONDITION[d.task],) if d.task == "inpaint" else (TASK_CONDITION[d.task], None)
+    if d.cond not in allowed:
+        article = "an" if d.task[0] in "aeiou" else "a"
+        refuse(f"input condition {d.cond!r} ({article} {d.task} model takes "
+               f"{' or '.join(repr(a) for a in allowed)})")
+
+
+def _check_layout(d: ModelDescriptor, shapes: dict[str, tuple[int, ...]], name: str) -> None:
+    """The tensors' names and shapes must be exactly those of the network the descriptor builds."""
+    with torch.device("meta"):  # shapes only: no memory
+        expected = {k: tuple(v.shape) for k, v in build_network(d).state_dict().items()}
+    problem = None
+    missing = [k for k in expected if k not in shapes]
+    extra = [k for k in shapes if k not in expected]
+    wrong = [k for k in expected if k in shapes and tuple(shapes[k]) != expected[k]]
+    if wrong:
+        k = wrong[0]
+        problem = f"{k} is {_dims(shapes[k])}, expected {_dims(expected[k])}"
+    elif missing:
+        problem = f"{len(missing)} tensors missing, e.g. {missing[0]}"
+    elif extra:
+        problem = f"{len(extra)} unexpected tensors, e.g. {extra[0]}"
+    if problem:
+        raise ModelError(f"{name}: weights do not match the {d.arch} depth {d.depth} width {d.width} "
+                         f"layout ({problem})")
+
+
+def _dims(shape) -> str:
+    return "x".join(str(int(n)) for n in shape) or "a scalar"
+
+
+def _read_safetensors(path: Path, task: str | None) -> tuple[dict[str, torch.Tensor], ModelDescriptor]:
+    """Header first (descriptor, tensor names and shapes), checked; the tensor data only then."""
     from safetensors import safe_open
 
+    def invalid(exc: Exception) -> ModelError:
+        return ModelError(f"{path.name}: not a valid safetensors file ({_short(exc)})")
+
     try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        handle = safe_open(str(path), framework="pt")
     except Exception as exc:  # safetensors raises its own error types for junk and truncation
-        raise ModelError(f"{path.name}: not a valid safetensors file ({_short(exc)})") from None
-    return tensors, meta
+        raise invalid(exc) from None
+    with handle as f:
+        try:
+            meta = f.metadata() or {}
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+        except Exception as exc:
+            raise invalid(exc) from None
+        if DESCRIPTOR_KEY in meta:
+            try:
+                descriptor = ModelDescriptor.from_json(meta[DESCRIPTOR_KEY])
+            except (ValueError, TypeError) as exc:
+                raise ModelError(f"{path.name}: malformed model descriptor ({_short(exc)})") from None
+        else:
+            descriptor = _descriptor_from_tensors(shapes, task, path.name)
+        _check_model(descriptor, shapes, task, path.name)
+        try:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        except Exception as exc:
+            raise invalid(exc) from None
+    return tensors, descriptor
+
+
+def _check_model(d: ModelDescriptor, shapes: dict[str, tuple[int, ...]], task: str | None, name: str) -> None:
+    check_descriptor(d, name)
+    if task is not None and d.task != task:
+        raise ModelError(f"{name}: is a {d.task} model, not a {task} model")
+    _check_layout(d, shapes, name)
 
 
 def _read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes about pickle protocols are not for the user
+            warnings.simplefilter("ignore")
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # includes pickle payloads refused by weights_only
-        raise ModelError(f"{path.name}: refused: not a plain weights checkpoint ({_short(exc)}); "
+        raise ModelError(f"{path.name}: refused: not a plain weights checkpoint ({_unpickle_reason(exc)}); "
                          "only tensors can be loaded, nothing in the file was run") from None
     for key in ("ema", "state_dict", "model", "params"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
@@ -162,14 +251,34 @@ def _short(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
 
 
-def _descriptor_from_tensors(tensors: dict[str, torch.Tensor], task: str | None) -> ModelDescriptor:
-    """Infer a RED-Net descriptor from a bare state dict (for user checkpoints without metadata)."""
-    convs = sorted(int(m.group(1)) for k in tensors if (m := re.fullmatch(r"convs\.(\d+)\.weight", k)))
+def _unpickle_reason(exc: Exception) -> str:
+    """The line of torch's weights-only refusal that says what was refused (not its advice to
+    re-run with weights_only=False, which would execute the file)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        if "unsupported" in line.lower() or "GLOBAL" in line:
+            return line[:160]
+    if lines and lines[0].startswith("Weights only load failed"):
+        return "not a pickle of plain tensors"
+    return _short(exc)
+
+
+def _descriptor_from_tensors(tensors: dict[str, torch.Tensor] | dict[str, tuple[int, ...]], task: str | None,
+                            name: str = "model") -> ModelDescriptor:
+    """Infer a RED-Net descriptor from a bare state dict (for user checkpoints without metadata).
+
+    Takes the tensors or just their shapes; the result still has to pass `check_descriptor`.
+    """
+    shapes = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else tuple(v) for k, v in tensors.items()}
+    convs = sorted(int(m.group(1)) for k in shapes if (m := re.fullmatch(r"convs\.(\d+)\.weight", k)))
     if not convs or task is None:
-        raise ModelError("file has no RED-Net descriptor; pass --task for a plain RED-Net state dict")
-    first = tensors["convs.0.weight"]
-    width, in_ch = first.shape[0], first.shape[1]
-    colors = tensors[f"deconvs.{len(convs) - 1}.weight"].shape[1]
+        raise ModelError(f"{name}: file has no RED-Net descriptor; pass --task for a plain RED-Net state dict")
+    try:
+        width, in_ch = int(shapes["convs.0.weight"][0]), int(shapes["convs.0.weight"][1])
+        colors = int(shapes[f"deconvs.{len(convs) - 1}.weight"][1])
+    except (KeyError, IndexError):
+        raise ModelError(f"{name}: not a RED-Net state dict (its first or last layer is missing or "
+                         "misshapen)") from None
     base = descriptor_for_task(task, depth=2 * len(convs), width=width)
     return ModelDescriptor(**{**asdict(base), "colors": colors,
                               "cond": base.cond if in_ch > colors else None})
@@ -180,21 +289,13 @@ def load_model(name_or_path: str | Path, task: str | None = None) -> LoadedModel
     path = resolve_model_path(name_or_path)
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
-        tensors, meta = _read_safetensors(path)
-        if DESCRIPTOR_KEY in meta:
-            try:
-                descriptor = ModelDescriptor.from_json(meta[DESCRIPTOR_KEY])
-            except (ValueError, TypeError) as exc:
-                raise ModelError(f"{path.name}: malformed model descriptor ({exc})") from None
-        else:
-            descriptor = _descriptor_from_tensors(tensors, task)
+        tensors, descriptor = _read_safetensors(path, task)  # checked before the data is read
     elif suffix in CHECKPOINT_SUFFIXES:
         tensors = _read_checkpoint(path)
-        descriptor = _descriptor_from_tensors(tensors, task)
+        descriptor = _descriptor_from_tensors(tensors, task, path.name)
+        _check_model(descriptor, {k: tuple(v.shape) for k, v in tensors.items()}, task, path.name)
     else:
         raise ModelError(f"{path.name}: unsupported model file type (use .safetensors, or .pt/.pth/.ckpt)")
-    if task is not None and descriptor.task != task:
-        raise ModelError(f"{path.name}: is a {descriptor.task} model, not a {task} model")
     net = build_network(descriptor)
     try:
         net.load_state_dict(tensors, strict=True)
@@ -280,6 +381,7 @@ def _model_info(path: Path, source: str) -> ModelInfo | None:
     try:
         with safe_open(str(path), framework="pt") as f:
             descriptor = ModelDescriptor.from_json((f.metadata() or {})[DESCRIPTOR_KEY])
+        check_descriptor(descriptor, path.name)  # a file no one can load is not offered
     except Exception:
         return None
     card = {}

@@ -79,3 +79,14 @@ def test_augment_covers_the_eight_symmetries():
     patch = np.arange(9).reshape(3, 3)
     variants = {augment(patch, k).tobytes() for k in range(8)}
     assert len(variants) == 8
+
+
+def test_a_blind_denoiser_trains_and_restores_without_a_noise_map(photo_dir, tmp_path):
+    from rednet.imageio import Photo
+    from rednet.restore import restore
+
+    result = train(_cfg(photo_dir, tmp_path, iters=3, val_every=3, blind=True))
+    model = load_model(result.path)
+    assert model.descriptor.cond is None and model.net.convs[0].in_channels == 3
+    photo = Photo(pixels=np.random.default_rng(0).random((20, 30, 3), dtype=np.float32))
+    assert restore(photo, "denoise", sigma=10, model=model).pixels.shape == (20, 30, 3)
