@@ -91,10 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_options(p)
     p.set_defaults(func=cmd_train)
 
+    from .cli_bench import add_bench_command
     from .cli_eval import add_eval_command
     from .cli_finetune import add_finetune_command
 
     add_eval_command(sub)
+    add_bench_command(sub)
     add_finetune_command(sub, add_training_options)
     return parser
 

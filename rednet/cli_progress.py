@@ -25,9 +25,11 @@ class ProgressPrinter:
         self.label = label
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.interval_s = interval_s
-        self._last_line = 0.0
+        self._last_line = 0.0  # set by _due on the first report
         self._drawn = False
         self._finished = False
+        self._printed = False
+        self._started: float | None = None
 
     def __call__(self, p: Progress) -> None:
         if self.tty:
@@ -37,11 +39,24 @@ class ProgressPrinter:
             self.stream.write(f"\r{self.label} [{bar}] {p.fraction * 100:5.1f}%  ETA {format_eta(p.eta_s)}  {p.message[:40]:<40}")
             self.stream.flush()
             self._drawn = True
-        elif time.monotonic() - self._last_line >= self.interval_s or (p.fraction >= 1.0 and not self._finished):
-            self._finished = p.fraction >= 1.0  # one "100%" line, however often the end is reported
-            self._last_line = time.monotonic()
+        elif self._due(p):
             self.stream.write(f"{self.label} {p.fraction * 100:.0f}% ETA {format_eta(p.eta_s)} {p.message}\n")
             self.stream.flush()
+
+    def _due(self, p: Progress) -> bool:
+        """Plain lines: the first after `interval_s`, then one per interval, and one final "100%" line
+        only for jobs that printed progress before (a quick job prints nothing but its result)."""
+        now = time.monotonic()
+        if self._started is None:
+            self._started = self._last_line = now
+        if p.fraction >= 1.0:
+            due = self._printed and not self._finished
+            self._finished = True
+        else:
+            due = now - self._last_line >= self.interval_s
+        if due:
+            self._last_line, self._printed = now, True
+        return due
 
     def close(self) -> None:
         if self._drawn:

@@ -91,7 +91,9 @@ def descriptor_for_task(task: str, depth: int = 30, width: int = 64, blind: bool
     if blind and task == "inpaint":
         raise ModelError("an inpainting model needs its mask: it cannot be blind")
     cond = None if blind else TASK_CONDITION[task]
-    return ModelDescriptor(task=task, depth=depth, width=width, cond=cond, **ranges)
+    descriptor = ModelDescriptor(task=task, depth=depth, width=width, cond=cond, **ranges)
+    check_descriptor(descriptor, f"RED{depth}-{width} {task}")  # e.g. `rednet train --width 100000`
+    return descriptor
 
 
 # --- the architecture registry -------------------------------------------------------------------
@@ -130,6 +132,11 @@ class ModelInfo:
     source: str  # "shipped" or "user"
     size_bytes: int
     summary: str
+
+    @property
+    def is_default(self) -> bool:
+        """The shipped model `restore` uses for its task when none is named."""
+        return self.source == "shipped" and self.path == default_model_path(self.task)
 
 
 def model_name(path: Path) -> str:
@@ -257,7 +264,8 @@ def _unpickle_reason(exc: Exception) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     for line in lines:
         if "unsupported" in line.lower() or "GLOBAL" in line:
-            return line[:160]
+            line = line.removeprefix("WeightsUnpickler error:").strip()
+            return line.split(". ")[0].rstrip(".")[:160]  # the finding, not the how-to-allow-it
     if lines and lines[0].startswith("Weights only load failed"):
         return "not a pickle of plain tensors"
     return _short(exc)
@@ -326,9 +334,14 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
     raise ModelError(f"no model named {name_or_path!r} (known: {known})")
 
 
+def default_model_path(task: str) -> Path:
+    """Where the shipped model for `task` lives (whether or not it is there)."""
+    return shipped_weights_dir() / f"{task}.safetensors"
+
+
 def default_model(task: str) -> LoadedModel:
     """The shipped model for `task`."""
-    path = shipped_weights_dir() / f"{task}.safetensors"
+    path = default_model_path(task)
     if not path.is_file():
         raise ModelError(f"no shipped {task} model in {shipped_weights_dir()}; pass --model")
     return load_model(path, task=task)

@@ -106,3 +106,12 @@ def test_user_models_are_listed_and_loadable_by_name():
     assert load_model("my-scans").descriptor.task == "inpaint"
     with pytest.raises(ModelError, match="no model named"):
         load_model("nope")
+
+
+def test_the_default_model_is_the_shipped_one_named_after_its_task(tmp_path, monkeypatch):
+    monkeypatch.setenv("REDNET_RESOURCES", str(tmp_path))
+    net, d = _tiny("sr")
+    save_model(net, d, tmp_path / "weights" / "sr.safetensors")
+    save_model(net, d, tmp_path / "weights" / "sr-other.safetensors")
+    infos = {m.name: m for m in list_models("sr")}
+    assert infos["sr"].is_default and not infos["sr-other"].is_default
