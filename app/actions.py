@@ -1,0 +1,67 @@
+"""The window's QActions: text, icon, shortcuts (from app.shortcuts) and checkable state, in one table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+from . import APP_NAME
+from .compare import CompareMode
+from .resources import icon
+from .shortcuts import SHORTCUTS, key_sequences
+
+ACTION_TEXT = {
+    "open": "&Open…", "paste": "&Paste Photo", "save": "&Save", "save_as": "Save &As…",
+    "preferences": "Pre&ferences…", "quit": "&Quit", "undo": "&Undo", "redo": "&Redo",
+    "revert": "Revert to &Original", "zoom_in": "Zoom &In", "zoom_out": "Zoom &Out",
+    "zoom_fit": "&Fit", "zoom_100": "&100%", "mode_single": "&Result", "mode_split": "&Split",
+    "mode_side": "Side by Si&de", "show_mask": "Show &Mask", "brush": "&Brush", "erase": "&Erase",
+    "brush_smaller": "S&maller Brush", "brush_bigger": "Bi&gger Brush", "mask_clear": "&Clear",
+    "mask_invert": "&Invert", "mask_grow": "&Grow", "mask_shrink": "S&hrink",
+    "mask_import": "Im&port…", "mask_export": "E&xport…", "restore": "&Restore",
+    "cancel": "&Cancel", "task_denoise": "&Denoise", "task_sr": "&Upscale (super-resolution)",
+    "task_jpeg": "&JPEG Clean-up", "task_inpaint": "&Inpaint", "shortcuts": "&Keyboard Shortcuts",
+}
+ACTION_ICONS = {
+    "open": "open", "save": "save", "save_as": "save", "undo": "undo", "redo": "redo",
+    "zoom_in": "zoom-in", "zoom_out": "zoom-out", "zoom_fit": "zoom-fit", "zoom_100": "zoom-100",
+    "mode_single": "mode-single", "mode_split": "mode-split", "mode_side": "mode-side",
+    "show_mask": "eye", "brush": "brush", "erase": "erase", "mask_clear": "mask-clear",
+    "mask_invert": "mask-invert", "mask_grow": "mask-grow", "mask_shrink": "mask-shrink",
+    "mask_import": "mask-import", "mask_export": "mask-export", "restore": "restore", "cancel": "cancel",
+    "paste": "paste", "revert": "revert", "task_denoise": "task-denoise", "task_sr": "task-sr",
+    "task_jpeg": "task-jpeg", "task_inpaint": "task-inpaint", "preferences": "preferences",
+}
+CHECKABLE = {"mode_single", "mode_split", "mode_side", "show_mask", "brush", "erase"}
+MODE_ACTIONS = {"mode_single": CompareMode.SINGLE, "mode_split": CompareMode.SPLIT,
+                "mode_side": CompareMode.SIDE_BY_SIDE}
+
+
+def create_actions(window: QWidget) -> dict[str, QAction]:
+    """One QAction per entry of SHORTCUTS (plus About), added to `window` so shortcuts work anywhere
+    in it; the compare modes form an exclusive group."""
+    actions: dict[str, QAction] = {}
+    for action_id, (_group, _keys, description) in SHORTCUTS.items():
+        a = QAction(ACTION_TEXT.get(action_id, description), window)
+        a.setObjectName(f"action_{action_id}")
+        a.setShortcuts(key_sequences(action_id))
+        a.setStatusTip(description)
+        tip = description
+        if a.shortcut():
+            tip += f"  ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+        a.setToolTip(tip)
+        if action_id in ACTION_ICONS:
+            a.setIcon(icon(ACTION_ICONS[action_id]))
+        a.setCheckable(action_id in CHECKABLE)
+        a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        window.addAction(a)
+        actions[action_id] = a
+    actions["show_mask"].setChecked(True)
+    actions["about"] = QAction(f"&About {APP_NAME}", window)
+    group = QActionGroup(window)
+    group.setExclusive(True)
+    for key in MODE_ACTIONS:
+        group.addAction(actions[key])
+    actions["mode_single"].setChecked(True)
+    return actions
