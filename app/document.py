@@ -15,14 +15,18 @@ from .mask_layer import MaskLayer
 class Document(QObject):
     result_changed = Signal()  # the current photo (or the step list) changed
 
-    def __init__(self, photo, source_path: str | Path | None = None, parent: QObject | None = None):
+    def __init__(self, photo, source_path: str | Path | None = None, parent: QObject | None = None, *,
+                 name: str | None = None, unsaved: bool = False):
+        """`name` is shown when there is no file name (a recovered result); `unsaved=True` marks a
+        photo that exists in no file yet (a recovered result whose source is gone) as unsaved."""
         super().__init__(parent)
         self.original = photo
         self.current = photo
         self.steps: list[str] = []
         self.source_path = Path(source_path).resolve() if source_path else None
+        self.name = name
         self.save_path: Path | None = None  # where the result was last saved
-        self.saved_photo = photo  # the photo as last written (or opened)
+        self.saved_photo = None if unsaved else photo  # the photo as last written (or opened)
         self.undo_stack = QUndoStack(self)
         self.mask = MaskLayer(photo.width, photo.height, self)
 
@@ -30,7 +34,7 @@ class Document(QObject):
     def display_name(self) -> str:
         if self.save_path is not None:
             return self.save_path.name
-        return self.source_path.name if self.source_path else "Pasted photo"
+        return self.source_path.name if self.source_path else (self.name or "Pasted photo")
 
     @property
     def has_result(self) -> bool:
@@ -38,7 +42,9 @@ class Document(QObject):
 
     @property
     def has_unsaved_result(self) -> bool:
-        return self.has_result and self.current is not self.saved_photo
+        if self.current is self.saved_photo:
+            return False
+        return self.has_result or self.saved_photo is None  # None: a recovered photo in no file yet
 
     def mark_saved(self, path: str | Path) -> None:
         self.save_path = Path(path).resolve()
@@ -49,6 +55,10 @@ class Document(QObject):
     def apply_result(self, photo, label: str, clear_mask: bool = False) -> None:
         """Make `photo` the current result (undoable)."""
         self.undo_stack.push(ResultCommand(self, photo, self.steps + [label], label, clear_mask))
+
+    def apply_recovered(self, photo, steps: list[str], text: str = "Recovered unsaved work") -> None:
+        """Make a recovered result current, with the step labels it had (one undoable step)."""
+        self.undo_stack.push(ResultCommand(self, photo, list(steps), text, clear_mask=False))
 
     def revert_to_original(self) -> None:
         if self.has_result:

@@ -1,11 +1,20 @@
-"""Entry point of the `rednet-studio` console script: `rednet-studio [PHOTO]`."""
+"""Entry point of the `rednet-studio` console script: `rednet-studio [PHOTO]`.
+
+Also `rednet-studio --version` (no Qt, no torch: a quick start-up probe) and `rednet-studio --selftest`
+(opens the window offscreen and restores the bundled samples with every task; see app/selftest.py).
+"""
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import sys
 
 from . import APP_ID, APP_NAME, ORG_NAME
+
+LOG_NAME = f"{APP_ID}.log"
+LOG_MAX_BYTES = 1 << 20  # start the log afresh once it passes 1 MiB
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -14,29 +23,94 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME}: restore photos with RED-Net.")
     parser.add_argument("photo", nargs="?", help="a photo to open")
     parser.add_argument("--version", action="version", version=f"{APP_ID} {__version__}")
+    parser.add_argument("--selftest", action="store_true",
+                        help="open the window offscreen (QT_QPA_PLATFORM=offscreen unless set), restore "
+                             "the bundled samples with every task using the shipped models, print one "
+                             "PASS/FAIL line per check and exit (0 = all passed)")
+    parser.add_argument("--selftest-output", metavar="DIR",
+                        help="with --selftest: keep the restored samples in DIR (default: a temporary "
+                             "folder, removed unless a check failed)")
     # Debugging aid: render the window to a PNG after it settles and quit (used for README shots).
     parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     parser.add_argument("--screenshot-delay", type=int, default=800, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def ensure_stdio() -> None:
+    """Give print() somewhere to go in a windowed build.
 
-    from PySide6.QtCore import QTimer
+    A GUI executable without a console (PyInstaller console=False on Windows, pythonw) starts with
+    sys.stdout / sys.stderr set to None: writing to them raises, and tracebacks, warnings and
+    `--version` / `--selftest` output would be lost. Attach to the console of the terminal that
+    started us when there is one (Windows), else append to a log file in the user data folder
+    (os.devnull if that cannot be written).
+    """
+    if sys.stdout is not None and sys.stderr is not None:
+        return
+    stream = _parent_console() if sys.platform == "win32" else None
+    if stream is None:
+        try:
+            from rednet.paths import user_data_dir
+
+            folder = user_data_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            log = folder / LOG_NAME
+            mode = "w" if log.is_file() and log.stat().st_size > LOG_MAX_BYTES else "a"
+            stream = open(log, mode, encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
+        except OSError:
+            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stdout is None:
+        sys.stdout = stream
+    if sys.stderr is None:
+        sys.stderr = stream
+
+
+def _parent_console():
+    """Windows: a text stream on the console of the process that started us, or None."""
+    try:
+        import ctypes
+
+        if not ctypes.windll.kernel32.AttachConsole(-1):  # ATTACH_PARENT_PROCESS
+            return None
+        return open("CONOUT$", "w", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
+    except (AttributeError, OSError):
+        return None
+
+
+def create_application(argv0: str | None = None):
+    """The QApplication with the app's names, icon and theme (shared by the window and the self-test)."""
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from rednet import __version__
+
+    from .resources import app_icon
     from .theme import apply_theme
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_ID])
+    app = QApplication.instance() or QApplication([argv0 or (sys.argv[0] if sys.argv else APP_ID)])
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
-    from rednet import __version__
-
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)  # matches resources/rednet-studio.desktop (Wayland/X11 task bars)
+    app.setWindowIcon(app_icon())
     apply_theme(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    ensure_stdio()
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+
+    if args.selftest:
+        from .selftest import run_selftest
+
+        return run_selftest(output_dir=args.selftest_output)
+
+    from PySide6.QtCore import QTimer
+
+    from .main_window import MainWindow
+
+    app = create_application()
     window = MainWindow()
     window.show()
     if args.photo:
@@ -52,4 +126,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    multiprocessing.freeze_support()
     sys.exit(main())

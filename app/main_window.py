@@ -6,6 +6,8 @@ estimate the noise level, list models); long calls run on the worker Runner.
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 import weakref
 from pathlib import Path
@@ -38,6 +40,7 @@ from rednet.progress import Progress
 from . import APP_NAME, dialogs
 from . import settings as S
 from .actions import MODE_ACTIONS, create_actions
+from .autosave import Autosaver
 from .compare import CompareMode, CompareView
 from .document import Document
 from .image_convert import photo_to_qimage, qimage_to_arrays
@@ -51,6 +54,22 @@ from .shortcuts import ShortcutsDialog
 from .task_panel import TASK_TITLES, TaskPanel, step_label
 
 SAVE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
+
+
+def save_error_message(path: Path, exc: BaseException) -> str:
+    """One clear line for a failed save: the file, what went wrong and what to do about it."""
+    text = str(exc).strip()
+    code = getattr(exc, "errno", None)
+    if not isinstance(exc, imageio.ImageWriteError) and isinstance(exc, OSError):
+        text = f"{path.name}: cannot write: {os.strerror(code) if code else (text or type(exc).__name__)}"
+    elif path.name not in text:
+        text = f"{path.name}: {text}"
+    if code == errno.ENOSPC:
+        text += ". The disk is full: free some space or save to another drive."
+    elif code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        text += f". {path.parent} cannot be written to: choose another folder."
+    return text + "\nNothing was written; the photo is still open here."
+
 
 def restore_for_display(photo, task: str, *, state, **options):
     """Worker-thread job: `rednet.restore.restore`, plus the result's display image (QImage is safe
@@ -73,6 +92,8 @@ class MainWindow(QMainWindow):
 
         self.runner = Runner(self)
         self.estimator = Runner(self)
+        self.autosave = Autosaver(self)
+        self._recovery_offered = False
         self.recent = RecentFiles(self.settings, self)
         self.compare = CompareView(self)
         self.setCentralWidget(self.compare)
@@ -163,6 +184,12 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Restore")
         for key in ("restore", "cancel", None, "task_denoise", "task_sr", "task_jpeg", "task_inpaint"):
             m.addSeparator() if key is None else m.addAction(a[key])
+
+        m = mb.addMenu("&Tools")
+        self.batch_action = m.addAction("&Batch Restore…", self.show_batch_dialog)
+        self.batch_action.setObjectName("action_batch")
+        self.finetune_action = m.addAction("&Fine-tune a Model…", self.show_finetune_dialog)
+        self.finetune_action.setObjectName("action_finetune")
 
         m = mb.addMenu("&Help")
         self.samples_menu = m.addMenu("Open &Sample")
@@ -352,15 +379,17 @@ class MainWindow(QMainWindow):
         if self.running:
             self._status("Wait for the running restore to finish, or cancel it.")
             return False
-        if not self.confirm_discard():
-            return False
         path = Path(path)
+        # Read first: a broken file shows its reason and leaves the open photo (and any unsaved
+        # result) alone, without asking about saving it first.
         try:
             photo = imageio.read_photo(path)
         except (imageio.ImageReadError, OSError, ValueError) as exc:
             dialogs.show_error(self, "Cannot open photo", str(exc))
             if str(path.resolve()) in self.recent.paths and not path.exists():
                 self.recent.remove(str(path.resolve()))
+            return False
+        if not self.confirm_discard():
             return False
         self.set_photo(photo, path)
         self.recent.add(path)
@@ -399,10 +428,11 @@ class MainWindow(QMainWindow):
         self._status(f"{name}: {photo.width} × {photo.height} px")
         return True
 
-    def set_photo(self, photo, path: str | Path | None) -> None:
+    def set_photo(self, photo, path: str | Path | None, *, name: str | None = None, unsaved: bool = False) -> None:
         """Show a freshly opened photo (discarding the previous document)."""
         old = self.doc
-        self.doc = Document(photo, path, self)
+        self.doc = Document(photo, path, self, name=name, unsaved=unsaved)
+        self.autosave.attach(self.doc)
         self.doc.result_changed.connect(self._result_changed)
         self.doc.mask.changed.connect(self._mask_changed)
         self.doc.undo_stack.indexChanged.connect(self._undo_index_changed)
@@ -583,6 +613,7 @@ class MainWindow(QMainWindow):
         if run["task"] == "denoise" and run["options"].get("sigma") is None and self.panel.sigma_estimate is not None:
             run["label"] = f"Denoise σ {self.panel.sigma_estimate:.1f} (auto)"  # the estimate of the input
         self.doc.apply_result(photo, run["label"], clear_mask=run["task"] == "inpaint")
+        self.autosave.restore_finished()
         self.panel.finish_progress(f"{run['label']} done in {seconds:.1f} s", True)
         notes = [w for w in photo.warnings if w not in run["input"].warnings]
         self._status(f"{run['label']} done in {seconds:.1f} s" + (f" — {'; '.join(notes)}" if notes else ""))
@@ -616,7 +647,7 @@ class MainWindow(QMainWindow):
             stem = doc.source_path.stem + ("-restored" if doc.has_result else "")
             return doc.source_path.with_name(stem + suffix)
         folder = Path(self.settings.get(S.LAST_DIR) or Path.home())
-        return folder / "pasted-photo.png"
+        return folder / (doc.name or "pasted-photo.png")
 
     def save(self) -> bool:
         if self.doc is None or self.running:
@@ -648,10 +679,11 @@ class MainWindow(QMainWindow):
                                            jpeg_quality=self.settings.get(S.SAVE_JPEG_QUALITY), overwrite=True)
         except (imageio.ImageWriteError, OSError, ValueError) as exc:
             QApplication.restoreOverrideCursor()
-            dialogs.show_error(self, "Cannot save photo", str(exc))
+            dialogs.show_error(self, "Cannot save photo", save_error_message(path, exc))
             return False
         QApplication.restoreOverrideCursor()
         self.doc.mark_saved(path)
+        self.autosave.document_saved()
         self.settings.set(S.LAST_DIR, str(path.resolve().parent))
         self._update_title()
         self._status(f"Saved {path}" + (f" — {'; '.join(warnings)}" if warnings else ""), 10000)
@@ -677,6 +709,28 @@ class MainWindow(QMainWindow):
         self._shortcuts_dialog = dlg
         return dlg
 
+    def show_batch_dialog(self):
+        """Tools > Batch Restore: a non-modal window (kept, so a running batch can be watched again)."""
+        from .batch_panel import BatchDialog
+
+        if getattr(self, "_batch_dialog", None) is None:
+            self._batch_dialog = BatchDialog(self, self.settings)
+        self._batch_dialog.show()
+        self._batch_dialog.raise_()
+        self._batch_dialog.activateWindow()
+        return self._batch_dialog
+
+    def show_finetune_dialog(self):
+        """Tools > Fine-tune a Model: a non-modal window; a new model is chosen in the task panel."""
+        from .finetune_panel import FinetuneDialog
+
+        if getattr(self, "_finetune_dialog", None) is None:
+            self._finetune_dialog = FinetuneDialog(self, self.settings, task_panel=self.panel)
+        self._finetune_dialog.show()
+        self._finetune_dialog.raise_()
+        self._finetune_dialog.activateWindow()
+        return self._finetune_dialog
+
     def show_about(self) -> None:
         from rednet import __version__
 
@@ -684,13 +738,24 @@ class MainWindow(QMainWindow):
                            f"<b>{APP_NAME}</b> {__version__}<br>Photo restoration with RED-Net: "
                            "denoising, super-resolution, JPEG clean-up and inpainting.")
 
-    # ================================================================== closing
+    # ================================================================== showing and closing
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._recovery_offered:
+            self._recovery_offered = True
+            # After the window is up: offer work an earlier session lost in a crash or kill.
+            QTimer.singleShot(0, self.autosave.offer_recovery)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.confirm_discard():
             event.ignore()
             return
         self.runner.shutdown()
         self.estimator.shutdown()
+        for tool in (getattr(self, "_batch_dialog", None), getattr(self, "_finetune_dialog", None)):
+            if tool is not None:
+                tool.shutdown()  # cancel a batch or a fine-tune (it keeps a checkpoint) and wait
+        self.autosave.shutdown(clear=True)  # a clean close: the unsaved-result question was answered
         self.settings.set(S.GEOMETRY, self.saveGeometry())
         self.settings.set(S.WINDOW_STATE, self.saveState())
         self.settings.sync()

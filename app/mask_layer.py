@@ -7,10 +7,12 @@ directly as a translucent overlay. `to_array()` gives the bool HxW mask that `re
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
+
+from rednet import masks
 
 OVERLAY_COLOR = QColor(255, 52, 92)
 MIN_BRUSH, MAX_BRUSH = 1, 500
@@ -58,16 +60,7 @@ class MaskLayer(QObject):
 
     def to_array(self, rect: QRect | None = None) -> np.ndarray:
         """The mask (or a part of it) as bool HxW, True = fill."""
-        if self.image.isNull():
-            return np.zeros((0, 0), dtype=bool)
-        img = self.image
-        h, bpl = img.height(), img.bytesPerLine()
-        buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=bpl * h)
-        alpha = buf.reshape(h, bpl)[:, : img.width() * 4].reshape(h, img.width(), 4)[:, :, self._alpha_index()]
-        if rect is not None:
-            r = rect.intersected(self.rect())
-            alpha = alpha[r.top() : r.top() + r.height(), r.left() : r.left() + r.width()]
-        return alpha > 127
+        return image_to_mask(self.image, rect)
 
     def set_array(self, mask: np.ndarray, rect: QRect | None = None) -> None:
         """Replace the whole mask (or the part inside `rect`) from a bool array."""
@@ -126,16 +119,25 @@ class MaskLayer(QObject):
         return ~self.to_array()
 
     def grown(self, pixels: int) -> np.ndarray:
-        return _morph(self.to_array(), pixels, grow=True)
+        return masks.grow(self.to_array(), pixels)
 
     def shrunk(self, pixels: int) -> np.ndarray:
-        return _morph(self.to_array(), pixels, grow=False)
+        return masks.shrink(self.to_array(), pixels)
 
 
-def _morph(mask: np.ndarray, pixels: int, grow: bool) -> np.ndarray:
-    if pixels <= 0 or mask.size == 0:
-        return mask.copy()
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
-    m = mask.astype(np.uint8)
-    out = cv2.dilate(m, k) if grow else cv2.erode(m, k, borderType=cv2.BORDER_REPLICATE)
-    return out.astype(bool)
+def image_to_mask(image: QImage, rect: QRect | None = None) -> np.ndarray:
+    """The fill pixels (alpha > 127) of a mask layer's ARGB32 image, or of a part of it, as bool HxW.
+
+    Only reads the image, so it may run on a worker thread on a copy of the layer's image (`QImage`
+    copies share their pixels until one side paints, which then detaches).
+    """
+    if image.isNull():
+        return np.zeros((0, 0), dtype=bool)
+    h, w, bpl = image.height(), image.width(), image.bytesPerLine()
+    buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=bpl * h)
+    alpha = buf.reshape(h, bpl)[:, : w * 4].reshape(h, w, 4)[:, :, 3 if np.little_endian else 0]
+    if rect is not None:
+        r = rect.intersected(QRect(0, 0, w, h))
+        alpha = alpha[r.top() : r.top() + r.height(), r.left() : r.left() + r.width()]
+    return alpha > 127
+

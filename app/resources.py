@@ -27,6 +27,21 @@ def icon(name: str) -> QIcon:
     return QIcon(str(path)) if path.is_file() else QIcon()
 
 
+APP_ICON = "rednet-studio"  # resources/icons/rednet-studio.svg, with .png and .ico renderings
+
+
+@lru_cache(maxsize=None)
+def app_icon() -> QIcon:
+    """The application icon: the SVG (any size) plus its 256 px PNG rendering (for platforms or
+    builds without the SVG icon engine). Empty if neither file is there."""
+    result = QIcon()
+    for suffix in (".svg", ".png"):
+        path = icons_dir() / f"{APP_ICON}{suffix}"
+        if path.is_file():
+            result.addFile(str(path))
+    return result
+
+
 def sample_photos(folder: Path | None = None) -> list[Path]:
     """Every image file in the samples folder, sorted by name."""
     folder = samples_dir() if folder is None else folder

@@ -85,7 +85,11 @@ class Settings:
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else settings_path()
         self.warnings: list[str] = []
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # e.g. a file where the folder should be: run on defaults, in memory
+            self._warn(f"Cannot use the settings folder {self.path.parent} ({exc.strerror or exc}); "
+                       "using the defaults, and changes will not be kept.")
         if self.path.exists():
             reason = _looks_corrupt(self.path)
             if reason is None:

@@ -13,6 +13,7 @@ def add_finetune_command(sub, add_training_options) -> None:
     add_training_options(p, finetune=True)
     p.add_argument("--pairs", type=Path, help="folder of corrupted versions of the --data photos, same file names")
     p.add_argument("--base", help="model to start from (default: the shipped model for --task)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")
     p.set_defaults(func=cmd_finetune, iters=300, lr=1e-4, batch=16, val_fraction=0.2, checkpoint_every=25)
 
 
@@ -29,7 +30,8 @@ def cmd_finetune(args) -> int:
         result = finetune(args.task, args.data, args.output, base=args.base, pairs=args.pairs, iters=args.iters,
                           minutes=args.minutes, lr=args.lr, val_fraction=args.val_fraction, batch=args.batch,
                           patch=args.patch, resume=args.resume, device=args.device, precision=args.precision,
-                          seed=args.seed, checkpoint_every=args.checkpoint_every, state=TaskState(printer))
+                          seed=args.seed, checkpoint_every=args.checkpoint_every, overwrite=args.overwrite,
+                          state=TaskState(printer))
     except (DataError, ModelError) as exc:
         raise CliError(str(exc)) from None
     finally:

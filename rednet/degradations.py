@@ -12,6 +12,8 @@ import string
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .masks import grow
+
 
 def quantize8(img: np.ndarray) -> np.ndarray:
     """Round to the 8-bit grid, as a photo saved to disk would be."""
@@ -95,7 +97,7 @@ def text_mask(height: int, width: int, rng: np.random.Generator, size_range=(14,
         x = int(rng.integers(-size, max(1, width - size)))
         y = int(rng.integers(-size // 2, max(1, height - size // 2)))
         draw.text((x, y), _random_word(rng), fill=255, font=_font(size))
-    return _dilate(np.asarray(canvas) > 0, dilate)
+    return grow(np.asarray(canvas) > 0, dilate)
 
 
 def scratch_mask(height: int, width: int, rng: np.random.Generator, count: int | None = None) -> np.ndarray:
@@ -143,12 +145,3 @@ def _random_path(height, width, rng, steps, step):
         x, y = x + length * np.cos(angle), y + length * np.sin(angle)
         pts.append((x, y))
     return pts
-
-
-def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    if radius <= 0:
-        return mask
-    import cv2
-
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(mask.astype(np.uint8), kernel) > 0

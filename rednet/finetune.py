@@ -47,11 +47,16 @@ def finetune(task: str, data: str | Path, out: str | Path, *, base: str | Path |
              pairs: str | Path | None = None, iters: int = 300, minutes: float | None = None, lr: float = 1e-4,
              val_fraction: float = 0.2, batch: int = 16, patch: int = 48, resume: bool = False,
              device: str = "auto", precision: str = "auto", seed: int = 0, patience: int | None = 4,
-             val_every: int = 25, checkpoint_every: int = 25, state: TaskState | SubState | None = None,
+             val_every: int = 25, checkpoint_every: int = 25, overwrite: bool = False,
+             state: TaskState | SubState | None = None,
              on_log: Callable[[dict], None] | None = None) -> TrainResult:
+    target = output_path(out)
+    if target.exists() and not (overwrite or resume):
+        raise DataError(f"a model named {target.name.removesuffix('.safetensors')!r} already exists at "
+                        f"{target.parent}; choose another name or replace it (--overwrite)")
     skipped = check_data(data, patch, pairs)
     base_model = resolve_model(base, task)
-    cfg = TrainConfig(task=task, data=data, out=output_path(out), base=base_model, pairs=pairs, iters=iters,
+    cfg = TrainConfig(task=task, data=data, out=target, base=base_model, pairs=pairs, iters=iters,
                       minutes=minutes, lr=lr, lr_min=lr / 10, warmup=0, val_fraction=val_fraction, batch=batch,
                       patch=patch, resume=resume, device=device, precision=precision, seed=seed,
                       patience=patience, val_every=val_every, checkpoint_every=checkpoint_every,

@@ -78,7 +78,8 @@ class ModelDescriptor:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def descriptor_for_task(task: str, depth: int = 30, width: int = 64, blind: bool = False) -> ModelDescriptor:
+def descriptor_for_task(task: str, depth: int = 30, width: int = 64, blind: bool = False,
+                        name: str | None = None) -> ModelDescriptor:
     """The descriptor of a model covering `task`'s whole range; `blind` drops the sigma/quality map."""
     if task not in TASKS:
         raise ModelError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
@@ -92,7 +93,7 @@ def descriptor_for_task(task: str, depth: int = 30, width: int = 64, blind: bool
         raise ModelError("an inpainting model needs its mask: it cannot be blind")
     cond = None if blind else TASK_CONDITION[task]
     descriptor = ModelDescriptor(task=task, depth=depth, width=width, cond=cond, **ranges)
-    check_descriptor(descriptor, f"RED{depth}-{width} {task}")  # e.g. `rednet train --width 100000`
+    check_descriptor(descriptor, name or f"RED{depth}-{width} {task}")  # e.g. `rednet train --width 100000`
     return descriptor
 
 
@@ -287,7 +288,7 @@ def _descriptor_from_tensors(tensors: dict[str, torch.Tensor] | dict[str, tuple[
     except (KeyError, IndexError):
         raise ModelError(f"{name}: not a RED-Net state dict (its first or last layer is missing or "
                          "misshapen)") from None
-    base = descriptor_for_task(task, depth=2 * len(convs), width=width)
+    base = descriptor_for_task(task, depth=2 * len(convs), width=width, name=name)
     return ModelDescriptor(**{**asdict(base), "colors": colors,
                               "cond": base.cond if in_ch > colors else None})
 

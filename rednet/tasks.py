@@ -19,6 +19,7 @@ SIGMA_MAX = 75.0
 SCALE_RANGE = (1.25, 4.0)
 QUALITY_RANGE = (5, 90)
 UNKNOWN_QUALITY = 0
+GRAY_FRACTION = 0.2  # share of denoise/jpeg training patches that are gray photos
 
 
 def constant_map(like: np.ndarray, value: float) -> np.ndarray:
@@ -66,11 +67,19 @@ def training_pair(task: str, clean: np.ndarray, rng: np.random.Generator, patch:
     Returns (network input, target), both `patch` x `patch`. Corruption parameters are drawn across
     the task's whole range so one model covers it.
     """
+    if task in ("denoise", "jpeg") and rng.random() < GRAY_FRACTION:
+        # Gray photos reach the RGB model as three equal channels with equal noise/artefacts:
+        # without such patches it learns to average independent channel noise that gray lacks.
+        clean = np.repeat(clean.mean(axis=2, keepdims=True), 3, axis=2)
+        gray = True
+    else:
+        gray = False
     if task == "jpeg":
         # Encode a larger crop and cut a random window, so JPEG's 8x8 grid is at a random phase.
         big = clean[: patch + 16, : patch + 16]
         q = int(rng.integers(QUALITY_RANGE[0], QUALITY_RANGE[1] + 1))
-        decoded = deg.jpeg_degrade(big, q)
+        decoded = deg.jpeg_degrade(big[..., :1] if gray else big, q)  # gray JPEGs have no chroma
+        decoded = np.repeat(decoded, 3, axis=2) if gray else decoded
         oy, ox = rng.integers(0, 17, 2)
         target = big[oy:oy + patch, ox:ox + patch]
         decoded = decoded[oy:oy + patch, ox:ox + patch]
@@ -79,7 +88,9 @@ def training_pair(task: str, clean: np.ndarray, rng: np.random.Generator, patch:
     target = clean[:patch, :patch]
     if task == "denoise":
         sigma = float(rng.uniform(0.0, SIGMA_MAX))
-        return network_input("denoise", deg.add_gaussian_noise(target, sigma, rng), sigma=sigma), target
+        noisy = deg.add_gaussian_noise(target[..., :1] if gray else target, sigma, rng)
+        noisy = np.repeat(noisy, 3, axis=2) if gray else noisy
+        return network_input("denoise", noisy, sigma=sigma), target
     if task == "sr":
         scale = float(rng.uniform(*SCALE_RANGE))
         return network_input("sr", deg.bicubic_degrade(target, scale)), target

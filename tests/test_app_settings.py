@@ -170,7 +170,7 @@ def test_help_shortcuts_opens_the_list(window, qtbot):
 
 def test_menus_cover_the_actions(window):
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert titles == ["File", "Edit", "View", "Mask", "Restore", "Help"]
+    assert titles == ["File", "Edit", "View", "Mask", "Restore", "Tools", "Help"]
     in_menus = set()
 
     def walk(menu):

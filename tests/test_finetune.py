@@ -125,3 +125,32 @@ def test_two_torchrun_processes_match_one_process(photos, tmp_path):
     a, b = load_model(single).net.state_dict(), load_model(double).net.state_dict()
     assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-4
     assert "x2 processes" in load_model(double).card["hardware"]
+
+
+def test_an_existing_model_is_not_replaced_unless_asked(tiny_models, photos):
+    finetune("sr", photos, "taken", base=tiny_models["sr"], iters=2, batch=2, patch=32)
+    before = (user_models_dir() / "taken.safetensors").read_bytes()
+    with pytest.raises(DataError, match="already exists"):
+        finetune("sr", photos, "taken", base=tiny_models["sr"], iters=2, batch=2, patch=32)
+    assert (user_models_dir() / "taken.safetensors").read_bytes() == before
+    finetune("sr", photos, "taken", base=tiny_models["sr"], iters=2, batch=2, patch=32, overwrite=True)
+
+
+def test_the_starting_score_is_logged_and_pauses_do_not_count_against_the_budget(tiny_models, photos):
+    import threading
+    from rednet.progress import TaskState
+
+    logs = []
+    state = TaskState()
+
+    def on_log(entry):
+        logs.append(entry)
+        if entry.get("step") == 1:  # pause for longer than the whole budget, from another thread
+            state.pause()
+            threading.Timer(4.0, state.resume).start()
+
+    # A 3 s budget and a 4 s pause after step 1: were the pause counted, the run would end at step 2.
+    result = finetune("denoise", photos, "paused", base=tiny_models["denoise"], iters=10_000, minutes=0.05,
+                      batch=2, patch=32, state=state, on_log=on_log, patience=None)
+    assert logs[0]["step"] == 0 and "val_psnr" in logs[0]
+    assert result.stopped == "time" and result.steps > 2

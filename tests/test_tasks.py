@@ -30,3 +30,12 @@ def test_inpaint_input_prefills_only_the_hole():
     assert np.array_equal(x[~mask, :3], holed[~mask])
     assert np.abs(x[mask, :3] - img[mask]).mean() < 0.1  # Telea is a fair first guess on a smooth photo
     assert np.array_equal(x[..., 3] > 0.5, mask)
+
+
+@pytest.mark.parametrize("task", ["denoise", "jpeg"])
+def test_some_training_pairs_are_gray_with_identical_channels(task):
+    rng = np.random.default_rng(0)
+    pairs = [T.training_pair(task, smooth_photo(64, 64), rng, patch=48) for _ in range(40)]
+    gray = [x for x, y in pairs if np.array_equal(y[..., 0], y[..., 1])]
+    assert 2 <= len(gray) <= 20
+    assert all(np.array_equal(x[..., 0], x[..., 2]) for x in gray)  # the corruption is gray too

@@ -29,7 +29,8 @@ def _cfg(photo_dir, tmp_path, **kw):
 def test_short_training_improves_validation_psnr_and_writes_a_card(photo_dir, tmp_path):
     logs = []
     result = train(_cfg(photo_dir, tmp_path), on_log=logs.append)
-    assert result.steps == 30 and result.path.is_file() and len(logs) == 30
+    assert result.steps == 30 and result.path.is_file() and len(logs) == 31  # the starting score, then 30 steps
+    assert logs[0]["step"] == 0 and "val_psnr" in logs[0]
     assert result.val_psnr > result.val_psnr_before
     loaded = load_model(result.path, task="denoise")
     assert loaded.card["recipe"]["steps_done"] == 30 and loaded.card["validation"]["psnr_after_db"] > 0

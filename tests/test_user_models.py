@@ -1,0 +1,54 @@
+import pytest
+
+from rednet.paths import user_models_dir
+from rednet.registry import ModelError, build_network, card_path, descriptor_for_task, list_models, save_model
+from rednet.user_models import (checkpoint_of, delete_user_model, export_model, is_user_model, name_problem,
+                                rename_user_model)
+
+
+@pytest.fixture
+def user_model():
+    d = descriptor_for_task("sr", depth=4, width=8)
+    path = save_model(build_network(d), d, user_models_dir() / "mine.safetensors", card={"summary": "mine"})
+    checkpoint_of(path).write_bytes(b"ckpt")
+    return path
+
+
+def test_rename_moves_weights_card_and_checkpoint(user_model):
+    new = rename_user_model("mine", "scans 2026")
+    assert new.name == "scans 2026.safetensors" and card_path(new).is_file() and checkpoint_of(new).is_file()
+    assert not user_model.exists() and [m.name for m in list_models("sr")] == ["scans 2026"]
+
+
+def test_rename_refuses_bad_names_and_existing_models(user_model):
+    for bad in ("", "a/b", "x.safetensors", "denoise"):
+        assert name_problem(bad)
+        with pytest.raises(ModelError):
+            rename_user_model(user_model, bad)
+    d = descriptor_for_task("sr", depth=4, width=8)
+    save_model(build_network(d), d, user_models_dir() / "other.safetensors")
+    with pytest.raises(ModelError, match="already have a model named 'other'"):
+        rename_user_model(user_model, "other")
+    assert user_model.is_file()
+
+
+def test_delete_removes_every_file_and_only_user_models(user_model, tmp_path):
+    assert set(delete_user_model(user_model)) == {user_model, card_path(user_model), checkpoint_of(user_model)}
+    assert not any(user_models_dir().iterdir())
+    d = descriptor_for_task("sr", depth=4, width=8)
+    elsewhere = save_model(build_network(d), d, tmp_path / "shipped.safetensors")
+    assert not is_user_model(elsewhere)
+    with pytest.raises(ModelError, match="only your own models"):
+        delete_user_model(elsewhere)
+    assert elsewhere.is_file()
+
+
+def test_export_copies_weights_and_card_and_asks_before_replacing(user_model, tmp_path):
+    out = tmp_path / "export"
+    out.mkdir()
+    assert sorted(p.name for p in export_model(user_model, out)) == ["mine.card.json", "mine.safetensors"]
+    with pytest.raises(ModelError, match="already in"):
+        export_model("mine", out)
+    export_model("mine", out, overwrite=True)
+    with pytest.raises(ModelError, match="not a folder"):
+        export_model("mine", tmp_path / "missing")
