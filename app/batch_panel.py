@@ -167,6 +167,21 @@ def align_form_labels(widget: QWidget) -> None:
             label.setMinimumWidth(width)
 
 
+def _auto_or_value(parent: QWidget, auto_text: str, value_range, value: int):
+    """A checked "automatic" box beside a spin box that is enabled only when the box is cleared."""
+    auto = QCheckBox(auto_text, parent)
+    auto.setChecked(True)
+    spin = QSpinBox(parent)
+    spin.setRange(*value_range)
+    spin.setValue(value)
+    spin.setEnabled(False)
+    auto.toggled.connect(lambda on: spin.setEnabled(not on))
+    row = QHBoxLayout()
+    row.addWidget(auto, 1)
+    row.addWidget(spin)
+    return auto, spin, row
+
+
 def _browse_row(edit: QLineEdit, button: QToolButton) -> QHBoxLayout:
     row = QHBoxLayout()
     row.setSpacing(4)
@@ -340,16 +355,7 @@ class BatchDialog(QDialog):
         page = QWidget(self)
         form = QFormLayout(page)
         form.setContentsMargins(0, 0, 0, 0)
-        self.sigma_auto = QCheckBox("Estimate per photo", page)
-        self.sigma_auto.setChecked(True)
-        self.sigma_spin = QSpinBox(page)
-        self.sigma_spin.setRange(0, int(SIGMA_MAX))
-        self.sigma_spin.setValue(25)
-        self.sigma_spin.setEnabled(False)
-        row = QHBoxLayout()
-        row.addWidget(self.sigma_auto, 1)
-        row.addWidget(self.sigma_spin)
-        self.sigma_auto.toggled.connect(lambda on: self.sigma_spin.setEnabled(not on))
+        self.sigma_auto, self.sigma_spin, row = _auto_or_value(page, "Estimate per photo", (0, int(SIGMA_MAX)), 25)
         form.addRow("Noise level σ", row)
         return page
 
@@ -369,16 +375,7 @@ class BatchDialog(QDialog):
         page = QWidget(self)
         form = QFormLayout(page)
         form.setContentsMargins(0, 0, 0, 0)
-        self.quality_auto = QCheckBox("From each file", page)
-        self.quality_auto.setChecked(True)
-        self.quality_spin = QSpinBox(page)
-        self.quality_spin.setRange(*QUALITY_RANGE)
-        self.quality_spin.setValue(30)
-        self.quality_spin.setEnabled(False)
-        row = QHBoxLayout()
-        row.addWidget(self.quality_auto, 1)
-        row.addWidget(self.quality_spin)
-        self.quality_auto.toggled.connect(lambda on: self.quality_spin.setEnabled(not on))
+        self.quality_auto, self.quality_spin, row = _auto_or_value(page, "From each file", QUALITY_RANGE, 30)
         form.addRow("Quality", row)
         return page
 

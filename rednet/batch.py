@@ -32,7 +32,6 @@ import csv
 import fnmatch
 import io
 import os
-import secrets
 import string
 import time
 import unicodedata
@@ -41,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .atomic import atomic_write_bytes
 from .device import DeviceError, resolve_device
 from .imageio import (
     SUPPORTED_WRITE_EXTENSIONS,
@@ -199,7 +199,7 @@ class BatchReport:
         for r in self.results:
             w.writerow([str(r.src), "" if r.dst is None else str(r.dst), r.status, r.reason,
                         f"{r.seconds:.3f}"])
-        _atomic_write_bytes(Path(path), buf.getvalue().encode("utf-8"))
+        atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -455,21 +455,3 @@ def run_batch(job: BatchJob, state: TaskState | SubState | None = None,
     finally:
         report.elapsed_s = time.monotonic() - start
     return report
-
-
-# ------------------------------------------------------------------------------------------------
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -266,20 +266,30 @@ class BenchModel:
         return self.loaded.name
 
 
-def find_models(given: dict[str, str] | None, workdir: Path) -> list[BenchModel]:
-    """The models to bench: those given, else the shipped ones, else random-init RED20/RED30-64."""
+def find_models(given, workdir: Path) -> list[BenchModel]:
+    """The models to bench: those given ({task: model} or [(task, model), ...], several per task
+    allowed), else the shipped ones, else random-init RED20/RED30-64 denoisers."""
+    from .paths import shipped_weights_dir
     from .registry import list_models, load_model
 
     if given:
         out = []
-        for task, spec in given.items():
+        for task, spec in (given.items() if isinstance(given, dict) else given):
             loaded = load_model(spec, task=task)
-            out.append(BenchModel(loaded, Path(loaded.path), "given"))
+            path = Path(loaded.path)
+            shipped = path.resolve().parent == shipped_weights_dir().resolve()
+            out.append(BenchModel(loaded, path, "shipped" if shipped else "given"))
         return out
     shipped = [m for m in list_models() if m.source == "shipped"]
     if shipped:
         return [BenchModel(load_model(m.path, task=m.task), m.path, "shipped") for m in shipped]
     return random_models(workdir)
+
+
+def _trained(bm: BenchModel) -> bool:
+    """Whether the model's card says it was trained (`rednet train` writes its data and recipe there)."""
+    card = getattr(bm.loaded, "card", None) or {}
+    return bm.source != "random-init" and ("training_data" in card or "recipe" in card)
 
 
 def random_models(workdir: Path, depths=(20, 30), width: int = 64, task: str = "denoise") -> list[BenchModel]:
@@ -486,7 +496,7 @@ def _probe_args(bm: BenchModel, folder: Path, megapixels: float, device: str,
 
 
 # --- the whole benchmark -------------------------------------------------------------------------
-def run_bench(models: dict[str, str] | None = None, *, quick: bool = False, device: str = "auto",
+def run_bench(models=None, *, quick: bool = False, device: str = "auto",
               memory_megapixels: tuple[float, ...] | None = None, photo_size: tuple[int, int] | None = None,
               peers: bool = True, state: TaskState | SubState | None = None) -> dict:
     """Run everything; returns the JSON-able result (see `markdown` for the table)."""
@@ -546,7 +556,7 @@ def run_bench(models: dict[str, str] | None = None, *, quick: bool = False, devi
                         outputs[prec] = out
             restores = [time_restore(bm, case, dev, reps) for dev in devices]
             rows.append({"name": bm.name, "task": d.task, "depth": d.depth, "width": d.width,
-                         "source": bm.source, "trained": bm.source != "random-init",
+                         "source": bm.source, "trained": _trained(bm),
                          "weights": weight_count(d), "flops_per_pixel": flops_per_pixel(d),
                          "runs": runs, "restore": restores, "bf16_psnr": psnr_cost(case, outputs),
                          "memory": []})

@@ -83,8 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, metavar="CSV", help="write a CSV report (input, output, status, ...)")
     p.set_defaults(func=cmd_batch)
 
-    p = sub.add_parser("models", help="list the shipped and user models")
+    p = sub.add_parser("models", help="list the shipped and user models; rename, delete or export your own")
     p.add_argument("--task", choices=("denoise", "sr", "jpeg", "inpaint"))
+    manage = p.add_mutually_exclusive_group()
+    manage.add_argument("--rename", nargs=2, metavar=("OLD", "NEW"), help="rename one of your models")
+    manage.add_argument("--delete", metavar="NAME", help="delete one of your models (weights, card, checkpoint)")
+    manage.add_argument("--export", nargs=2, metavar=("NAME", "DIR"), help="copy a model and its card to DIR")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("train", help="train a task model from a folder of clean photos")
@@ -294,8 +298,21 @@ def cmd_batch(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .registry import list_models
+    from .registry import ModelError, list_models
+    from .user_models import delete_user_model, export_model, rename_user_model
 
+    try:
+        if args.rename:
+            print(f"renamed to {rename_user_model(*args.rename)}")
+            return EXIT_OK
+        if args.delete:
+            print("deleted " + ", ".join(p.name for p in delete_user_model(args.delete)))
+            return EXIT_OK
+        if args.export:
+            print("exported " + ", ".join(str(p) for p in export_model(*args.export)))
+            return EXIT_OK
+    except ModelError as exc:
+        raise CliError(str(exc)) from None
     models = list_models(args.task)
     if not models:
         print("no models found")

@@ -24,7 +24,7 @@ def add_bench_command(sub) -> None:
                                    "restore` on 12 and 24 MP photos, each in a fresh process. Takes several "
                                    "minutes; --quick takes seconds. Prints a Markdown table.")
     p.add_argument("--model", action="append", default=[], metavar="TASK=MODEL",
-                   help="bench this model for TASK (repeatable; default: the shipped models)")
+                   help="bench this model for TASK (repeatable, several per task too; default: the shipped models)")
     p.add_argument("--quick", action="store_true",
                    help="a small photo and a tiny memory probe instead of 12/24 MP (seconds, for tests)")
     p.add_argument("--memory-mp", type=_megapixels, nargs="*", metavar="MP",
@@ -44,12 +44,12 @@ def cmd_bench(args) -> int:
     from .progress import TaskState
     from .registry import TASKS, ModelError
 
-    models = {}
+    models = []
     for item in args.model:
         task, sep, model = item.partition("=")
         if not sep or task not in TASKS:
             raise CliError(f"--model expects TASK=MODEL with TASK one of {', '.join(TASKS)}, got {item!r}")
-        models[task] = model
+        models.append((task, model))
     if args.device == "cuda":
         import torch
 

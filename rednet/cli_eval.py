@@ -66,6 +66,7 @@ def update_cards(summaries: list[dict], models: dict) -> list[Path]:
     import datetime
     import platform
 
+    from .atomic import atomic_write_text
     from .evaluate import markdown_table
     from .registry import card_path
     from .restore import resolve_model
@@ -81,8 +82,6 @@ def update_cards(summaries: list[dict], models: dict) -> list[Path]:
                                         "camera, brick, grass, gravel (long side 512, 8-bit inputs, fixed seeds)",
                               "machine": f"{platform.machine()} CPU" , "rows": rows,
                               "table": markdown_table(rows)}
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, json.dumps(card, indent=2) + "\n")
         written.append(path)
     return written

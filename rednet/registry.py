@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from .arch import REDNet
+from .atomic import atomic_write, atomic_write_text
 from .paths import shipped_weights_dir, user_models_dir
 
 TASKS = ("denoise", "sr", "jpeg", "inpaint")
@@ -356,23 +356,12 @@ def save_model(net: nn.Module, descriptor: ModelDescriptor, path: str | Path, ca
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in net.state_dict().items()}
-    _atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata={DESCRIPTOR_KEY: descriptor.to_json()}))
+    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata={DESCRIPTOR_KEY: descriptor.to_json()}))
     if card is not None:
         card = {"descriptor": asdict(descriptor), **card}
         text = json.dumps(card, indent=2, sort_keys=False, default=str)
-        _atomic_write(card_path(path), lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+        atomic_write_text(card_path(path), text + "\n")
     return path
-
-
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- listing -------------------------------------------------------------------------------------

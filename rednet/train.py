@@ -13,7 +13,6 @@ import copy
 import math
 import os
 import platform
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .atomic import atomic_write
 from .data import DataError, PairSampler, PatchSampler, load_image_source, load_pairs
 from .device import autocast_dtype, cpu_has_fast_bf16, resolve_device
 from .progress import Cancelled, TaskState, SubState, ensure_state
@@ -103,17 +103,6 @@ def _lr_at(cfg: TrainConfig, progress: float, step: int) -> float:
     warm = min(1.0, (step + 1) / max(1, cfg.warmup))
     cos = cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * min(progress, 1.0)))
     return cos * warm
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Distributed:
@@ -248,10 +237,10 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
     def save_checkpoint():
         if not dist.is_main:  # rank 0 writes; the others hold identical weights
             return
-        _atomic_torch_save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                            "step": step, "elapsed": elapsed_before + time.monotonic() - start - paused,
-                            "history": history, "rng": rng.bit_generator.state,
-                            "best_psnr": best["psnr"], "best_state": best["state"]}, ckpt)
+        saved = {"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
+                 "elapsed": elapsed_before + time.monotonic() - start - paused, "history": history,
+                 "rng": rng.bit_generator.state, "best_psnr": best["psnr"], "best_state": best["state"]}
+        atomic_write(ckpt, lambda tmp: torch.save(saved, tmp))
 
     try:
         while step < cfg.iters:
@@ -319,10 +308,20 @@ def _autocast(device: torch.device, dtype):
     return torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, after, n_train, n_val,
           processes=1) -> dict:
     hardware = (torch.cuda.get_device_name(device) if device.type == "cuda"
-                else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads")
+                else f"{_cpu_name()} CPU, {torch.get_num_threads()} threads")
     if processes > 1:
         hardware += f", x{processes} processes (torchrun, DistributedDataParallel)"
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("card", "out", "resume", "data", "base", "pairs")}

@@ -17,7 +17,7 @@ def user_model():
 def test_rename_moves_weights_card_and_checkpoint(user_model):
     new = rename_user_model("mine", "scans 2026")
     assert new.name == "scans 2026.safetensors" and card_path(new).is_file() and checkpoint_of(new).is_file()
-    assert not user_model.exists() and [m.name for m in list_models("sr")] == ["scans 2026"]
+    assert not user_model.exists() and [m.name for m in list_models("sr") if m.source == "user"] == ["scans 2026"]
 
 
 def test_rename_refuses_bad_names_and_existing_models(user_model):
@@ -52,3 +52,14 @@ def test_export_copies_weights_and_card_and_asks_before_replacing(user_model, tm
     export_model("mine", out, overwrite=True)
     with pytest.raises(ModelError, match="not a folder"):
         export_model("mine", tmp_path / "missing")
+
+
+def test_the_cli_manages_user_models(user_model, tmp_path, capsys):
+    from rednet.cli import main
+
+    assert main(["models", "--rename", "mine", "renamed"]) == 0
+    assert main(["models", "--export", "renamed", str(tmp_path)]) == 0
+    assert (tmp_path / "renamed.safetensors").is_file() and (tmp_path / "renamed.card.json").is_file()
+    assert main(["models", "--delete", "renamed"]) == 0
+    assert main(["models", "--delete", "renamed"]) == 2
+    assert "no user model named 'renamed'" in capsys.readouterr().err
