@@ -43,7 +43,8 @@ SIGMA, JPEG_QUALITY, SR_SCALE = 25.0, 20, 2
 
 # What `rednet restore` is run as in the probes: the console script's own code, instrumented to print
 # the wall-clock time of its first progress callback (start-up = that minus the process's start) and,
-# after the command has finished, the CUDA peak when it used CUDA.
+# after the command has finished, its peak RSS (VmHWM; ru_maxrss from wait4 is no good on Linux: a
+# child inherits its parent's high-water mark across fork and exec) and the CUDA peak when it used CUDA.
 _PROBE_DRIVER = (
     "import sys, time\n"
     "import rednet.cli_progress as cp\n"
@@ -60,6 +61,11 @@ _PROBE_DRIVER = (
     "t = sys.modules.get('torch')\n"
     "if t is not None and t.cuda.is_available() and t.cuda.is_initialized():\n"
     "    print('CUDA_MAX_ALLOCATED', t.cuda.max_memory_allocated(), file=sys.stderr)\n"
+    "try:\n"
+    "    hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')]\n"
+    "    print('VMHWM_KB', hwm[0].split()[1], file=sys.stderr)\n"
+    "except (OSError, IndexError):\n"
+    "    pass\n"
     "sys.exit(rc)\n"
 )
 
@@ -118,7 +124,7 @@ def machine_info() -> dict:
     from .inference import available_memory
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    info = {"cpu": _cpu_name(), "logical_cores": os.cpu_count(), "physical_cores": _physical_cores(),
+    info = {"omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "cpu": _cpu_name(), "logical_cores": os.cpu_count(), "physical_cores": _physical_cores(),
             "torch_threads": torch.get_num_threads(), "fast_bf16": cpu_has_fast_bf16(),
             "torch": torch.__version__, "python": platform.python_version(),
             "mem_available_gb": (available_memory() or 0) / 2**30,
@@ -180,19 +186,25 @@ def conv_peak(dtype: str, device: str = "cpu", side: int = 512, width: int = 64,
 
 # --- photos --------------------------------------------------------------------------------------
 def synthetic_photo(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """A smooth photo-like image (gradients, blobs, a few edges), float32 HxWx3 in 0..1, 8-bit values."""
+    """A smooth photo-like image (gradients, blobs, a few edges), float32 HxWx3 in 0..1, 8-bit values.
+    Built plane by plane from a row and a column vector: a few bytes per pixel beyond the result."""
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    yy /= max(height, 1)
-    xx /= max(width, 1)
-    planes = []
+    yy = (np.arange(height, dtype=np.float32) / max(height, 1))[:, None]
+    xx = (np.arange(width, dtype=np.float32) / max(width, 1))[None, :]
+    img = np.empty((height, width, 3), np.float32)
     for c in range(3):
         fx, fy = rng.uniform(2, 9, 2)
-        plane = 0.5 + 0.25 * np.sin(xx * fx * 6.28 + c) * np.cos(yy * fy * 6.28)
-        plane += 0.15 * ((xx * 7 + yy * 3 + c) % 1.0 > 0.5)
-        planes.append(plane)
-    img = np.clip(np.stack(planes, axis=-1), 0, 1)
-    return (np.round(img * 255) / 255).astype(np.float32)
+        plane = np.sin(xx * np.float32(fx * 6.28) + c) * np.cos(yy * np.float32(fy * 6.28))
+        plane *= 0.25
+        plane += 0.5
+        plane += np.float32(0.15) * ((xx * 7 + yy * 3 + c) % 1.0 > 0.5)
+        img[..., c] = plane
+        del plane
+    np.clip(img, 0, 1, out=img)
+    img *= 255
+    np.round(img, out=img)
+    img /= 255
+    return img
 
 
 def bench_photo(width: int, height: int) -> tuple[np.ndarray, str]:
@@ -447,7 +459,7 @@ def run_probe(args: list[str], *, kill_at_first_progress: bool = False, timeout:
         if hasattr(os, "wait4"):
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
-            # ru_maxrss is in KiB on Linux, bytes on macOS
+            # the fallback where the probe cannot read VmHWM: KiB on Linux, bytes on macOS
             rss_mb = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
         else:  # pragma: no cover - Windows
             proc.wait()
@@ -461,6 +473,8 @@ def run_probe(args: list[str], *, kill_at_first_progress: bool = False, timeout:
     for line in err_lines:
         if line.startswith("CUDA_MAX_ALLOCATED"):
             cuda = int(line.split()[1]) / 2**20
+        elif line.startswith("VMHWM_KB"):
+            rss_mb = int(line.split()[1]) / 2**10
     errors = [ln.strip() for ln in err_lines if "error" in ln.lower()]
     return {"wall_s": wall, "peak_rss_mb": rss_mb, "startup_s": first[0] if first else None,
             "cuda_max_allocated_mb": cuda, "rc": proc.returncode, "killed_at_first_progress": kill_at_first_progress,
@@ -500,6 +514,7 @@ def run_bench(models=None, *, quick: bool = False, device: str = "auto",
               memory_megapixels: tuple[float, ...] | None = None, photo_size: tuple[int, int] | None = None,
               peers: bool = True, state: TaskState | SubState | None = None) -> dict:
     """Run everything; returns the JSON-able result (see `markdown` for the table)."""
+    from . import inference  # noqa: F401  (before torch: its OpenMP setting, as `rednet restore` gets it)
     import torch
 
     from .device import cpu_has_fast_bf16, default_precision

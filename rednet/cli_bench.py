@@ -38,6 +38,7 @@ def add_bench_command(sub) -> None:
 
 
 def cmd_bench(args) -> int:
+    from . import inference  # noqa: F401  (first: it sets the OpenMP wait policy before torch loads)
     from .bench import markdown, run_bench, write_json
     from .cli import CliError
     from .cli_progress import ProgressPrinter
