@@ -776,8 +776,6 @@ class FinetuneDialog(QDialog):
             f"after {result.steps} steps in {_short_time(result.wall_s)} ({stopped}).")
         if self.skipped:
             self.status_label.setText(self.status_label.text() + f" Skipped: {'; '.join(self.skipped[:3])}")
-        if run is not None and not run.get("resume"):
-            self.plot.add_point("psnr", 0, result.val_psnr_before)  # on_log never gets the step-0 score
         self.models_changed.emit()
         self.model_created.emit(str(path), run["task"] if run else self.task())
         select_model_in_task_panel(self.task_panel, run["task"] if run else self.task(), path)

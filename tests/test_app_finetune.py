@@ -84,10 +84,10 @@ def test_short_finetune_completes_and_the_new_model_is_chosen(window, qtbot, mon
     assert Path(result.path) == path and path.is_file() and not checkpoint_path(path).exists()
     # the plot got every step's loss and the validation points
     assert dlg.plot.point_count("loss") == 6
-    assert dlg.plot.series["psnr"].xs == [0, 2, 4, 6]  # the score before training is added at the end
+    assert dlg.plot.series["psnr"].xs == [0, 2, 4, 6]  # train() logs the score before training as step 0
     assert dlg.plot.series["psnr"].ys[0] == pytest.approx(result.val_psnr_before)
     assert dlg.plot.point_count("loss_avg") == 6
-    assert [e["step"] for e in dlg.log] == [1, 2, 3, 4, 5, 6]
+    assert [e["step"] for e in dlg.log] == [0, 1, 2, 3, 4, 5, 6]
     assert dlg.status_label.text().startswith("Saved “my-scans”: validation")
     # the new model is listed and chosen in the main window's picker
     assert "my-scans" in [m.name for m in list_models("denoise")]
@@ -144,7 +144,7 @@ def test_pause_then_resume_then_finish(window, qtbot, monkeypatch, photos, tiny_
         qtbot.mouseClick(dlg.pause_button, Qt.MouseButton.LeftButton)  # Resume
         assert not dlg.paused and dlg.pause_button.text() == "Pause"
     assert dlg.result is not None and dlg.result.steps == 6
-    assert [e["step"] for e in dlg.log] == [1, 2, 3, 4, 5, 6]
+    assert [e["step"] for e in dlg.log] == [0, 1, 2, 3, 4, 5, 6]
 
 
 def test_cancel_keeps_a_checkpoint_and_continue_finishes(window, qtbot, monkeypatch, photos, tiny_user_models):
