@@ -261,7 +261,7 @@ def test_event_loop_stays_responsive_during_a_run(window, make_photo, qtbot):
     torch.manual_seed(0)
     model = save_model(build_network(d), d, user_models_dir() / "probe.safetensors")
     window.settings.set(S.TILE, 48)
-    window.open_path(make_photo("probe.png", w=384, h=288))
+    window.open_path(make_photo("probe.png", w=768, h=576))  # long enough to probe on a fast, idle machine
     window.panel.set_task("denoise")
     window.panel.refresh_models()
     choose_model(window, model)
