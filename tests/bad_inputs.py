@@ -351,3 +351,12 @@ def write_model_corpus(folder: Path, good_model: Path, marker: Path) -> dict[str
                                             "data_offsets": [0, 4 * 10**10]}}),
         "not a valid safetensors file")
     return cases
+
+
+def case_names() -> tuple[list[str], list[str]]:
+    """Names of the broken and of the valid-but-odd image cases, for parametrizing tests."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        cases = write_image_corpus(Path(folder))
+    return [c.name for c in cases if not c.ok], [c.name for c in cases if c.ok]

@@ -38,15 +38,7 @@ REAL_SHOW_ERROR = app_dialogs.show_error  # before any fixture replaces it
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _case_names() -> tuple[list[str], list[str]]:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        cases = B.write_image_corpus(Path(folder))
-    return [c.name for c in cases if not c.ok], [c.name for c in cases if c.ok]
-
-
-BROKEN, ODD = _case_names()
+BROKEN, ODD = B.case_names()
 
 
 @pytest.fixture(scope="module")

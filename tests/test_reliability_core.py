@@ -34,13 +34,7 @@ from tests.conftest import smooth_photo
 TASKS = R.TASKS
 
 
-def _case_names() -> tuple[list[str], list[str]]:
-    with tempfile.TemporaryDirectory() as folder:
-        cases = B.write_image_corpus(Path(folder))
-    return [c.name for c in cases if not c.ok], [c.name for c in cases if c.ok]
-
-
-BROKEN, ODD = _case_names()
+BROKEN, ODD = B.case_names()
 
 
 @pytest.fixture(scope="module")
