@@ -1,8 +1,8 @@
 """Tools > Fine-tune a Model: teach a model the user's own photos with `rednet.finetune.finetune`.
 
 A non-modal window: the main window stays usable while it trains. The job runs on the worker
-`Runner` (first `check_data`, whose DataError is shown inline before anything trains, then
-`finetune`); each `on_log` entry comes back over a queued signal and feeds a live plot of the
+`Runner` (`finetune`, whose DataError for unusable photos comes before anything trains and is
+shown inline); each `on_log` entry comes back over a queued signal and feeds a live plot of the
 training loss and the validation PSNR (repaints throttled by the plot). Pause / Resume use the
 TaskState; Cancel stops within one step (the core writes a checkpoint first, which "Continue the
 interrupted run" resumes from).
@@ -58,7 +58,7 @@ from rednet import degradations as deg
 from rednet import registry
 from rednet import user_models as model_store
 from rednet.data import DataError, find_images
-from rednet.finetune import check_data, finetune, output_path
+from rednet.finetune import finetune, output_path
 from rednet.imageio import ImageReadError, Photo, read_photo
 from rednet.metrics import psnr
 from rednet.paths import user_models_dir
@@ -102,14 +102,9 @@ def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> 
 
 # ------------------------------------------------------------------------------------ worker side
 def run_finetune_job(task: str, data: str, out: str, *, state, on_log, pairs=None, **options):
-    """Worker-thread job: refuse unusable data first (DataError, nothing trained), then fine-tune.
-
-    The files check_data skipped are handed to `on_log` as {"skipped": [...]}, before step 1."""
+    """Worker-thread job. Unusable data is a DataError before anything trains; the photos left out
+    reach `on_log` as {"skipped": [...]} before step 0."""
     state.report(0.0, "checking the photos")
-    skipped = check_data(data, options.get("patch", 48), pairs)
-    if skipped:
-        on_log({"skipped": list(skipped)})
-    state.check()
     return finetune(task, data, out, pairs=pairs, state=state, on_log=on_log, **options)
 
 

@@ -41,8 +41,12 @@ def load_clean_images(paths: list[Path], min_side: int, skipped: list[str] | Non
     return images
 
 
-def load_image_source(source: str | Path, min_side: int) -> list[np.ndarray]:
-    """A folder of photos, or a .npy of uint8 crops (N x H x W x 3) packed for a remote machine."""
+def load_image_source(source: str | Path, min_side: int, min_images: int = 1,
+                      skipped: list[str] | None = None) -> list[np.ndarray]:
+    """A folder of photos, or a .npy of uint8 crops (N x H x W x 3) packed for a remote machine.
+
+    Unreadable or too-small photos are left out and named in `skipped`; fewer than `min_images`
+    usable ones is a DataError, raised before anything trains."""
     source = Path(source)
     if source.suffix == ".npy":
         crops = np.load(source, allow_pickle=False, mmap_mode="r")
@@ -52,9 +56,13 @@ def load_image_source(source: str | Path, min_side: int) -> list[np.ndarray]:
     paths = find_images(source)
     if not paths:
         raise DataError(f"{source}: no images found (looked for png, jpg, tif, webp, bmp)")
-    images = load_clean_images(paths, min_side)
-    if not images:
-        raise DataError(f"{source}: none of the {len(paths)} images is readable and at least {min_side} px")
+    skipped = [] if skipped is None else skipped
+    images = load_clean_images(paths, min_side, skipped)
+    if len(images) < min_images:
+        detail = f" (skipped: {'; '.join(skipped[:3])})" if skipped else ""
+        noun = "photo" if min_images == 1 else "photos"
+        raise DataError(f"{source}: need at least {min_images} readable {noun} of at least {min_side} px, "
+                        f"found {len(images)}{detail}")
     return images
 
 
@@ -119,7 +127,6 @@ def load_pairs(clean_dir: str | Path, corrupted_dir: str | Path, task: str, min_
     from the corrupted file when it is a JPEG.
     """
     from .degradations import bicubic_resize
-    from .noise_level import estimate_sigma
 
     if task == "inpaint":
         raise DataError("inpainting learns from masks, not pairs: fine-tune it on clean photos without --pairs")

@@ -11,36 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from .data import DataError, find_images, load_clean_images
+from .data import DataError
 from .paths import user_models_dir
 from .progress import SubState, TaskState
-from .registry import LoadedModel, load_model
+from .registry import LoadedModel
 from .restore import resolve_model
 from .train import TrainConfig, TrainResult, train
 
-MIN_IMAGES = 2
+MIN_IMAGES = 2  # one to learn from and one to validate on
 
 
 def output_path(name_or_path: str | Path) -> Path:
     """A bare name goes to the user models folder (where every model picker looks); a path stays."""
     text = str(name_or_path)
     path = Path(text if text.endswith(".safetensors") else text + ".safetensors")
-    return user_models_dir() / path.name if path.parent == Path(".") and "/" not in text else path
-
-
-def check_data(data: str | Path, patch: int, pairs: str | Path | None = None) -> list[str]:
-    """Refuse unusable data before any training starts. Returns the names of files that were skipped."""
-    paths = find_images(data)
-    if not paths:
-        raise DataError(f"{data}: no images found (looked for png, jpg, tif, webp, bmp)")
-    skipped: list[str] = []
-    if pairs is None:
-        usable = load_clean_images(paths, patch + 16, skipped)
-        if len(usable) < MIN_IMAGES:
-            detail = f" (skipped: {'; '.join(skipped[:3])})" if skipped else ""
-            raise DataError(f"{data}: need at least {MIN_IMAGES} readable photos of at least {patch + 16} px, "
-                            f"found {len(usable)}{detail}")
-    return skipped
+    return user_models_dir() / path.name if path.parent == Path(".") else path
 
 
 def finetune(task: str, data: str | Path, out: str | Path, *, base: str | Path | LoadedModel | None = None,
@@ -54,13 +39,12 @@ def finetune(task: str, data: str | Path, out: str | Path, *, base: str | Path |
     if target.exists() and not (overwrite or resume):
         raise DataError(f"a model named {target.name.removesuffix('.safetensors')!r} already exists at "
                         f"{target.parent}; choose another name or replace it (--overwrite)")
-    skipped = check_data(data, patch, pairs)
     base_model = resolve_model(base, task)
     cfg = TrainConfig(task=task, data=data, out=target, base=base_model, pairs=pairs, iters=iters,
                       minutes=minutes, lr=lr, lr_min=lr / 10, warmup=0, val_fraction=val_fraction, batch=batch,
                       patch=patch, resume=resume, device=device, precision=precision, seed=seed,
                       patience=patience, val_every=val_every, checkpoint_every=checkpoint_every,
-                      val_patches=32, ema=0.99,
+                      val_patches=32, ema=0.99, min_images=MIN_IMAGES,
                       card={"summary": f"{task} fine-tuned from {base_model.name} on {Path(data).name}",
-                            "fine_tuned": True, "skipped_files": skipped})
+                            "fine_tuned": True})
     return train(cfg, state, on_log)

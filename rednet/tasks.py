@@ -67,13 +67,11 @@ def training_pair(task: str, clean: np.ndarray, rng: np.random.Generator, patch:
     Returns (network input, target), both `patch` x `patch`. Corruption parameters are drawn across
     the task's whole range so one model covers it.
     """
-    if task in ("denoise", "jpeg") and rng.random() < GRAY_FRACTION:
-        # Gray photos reach the RGB model as three equal channels with equal noise/artefacts:
-        # without such patches it learns to average independent channel noise that gray lacks.
+    # Gray photos reach the RGB model as three equal channels with equal noise/artefacts: without
+    # such patches it learns to average independent channel noise that gray lacks.
+    gray = task in ("denoise", "jpeg") and rng.random() < GRAY_FRACTION
+    if gray:
         clean = np.repeat(clean.mean(axis=2, keepdims=True), 3, axis=2)
-        gray = True
-    else:
-        gray = False
     if task == "jpeg":
         # Encode a larger crop and cut a random window, so JPEG's 8x8 grid is at a random phase.
         big = clean[: patch + 16, : patch + 16]

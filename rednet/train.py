@@ -56,6 +56,7 @@ class TrainConfig:
     pairs: str | Path | None = None  # corrupted photos matched to `data` by file name, used as they are
     patience: int | None = None  # stop after this many validations without improvement
     blind: bool = False  # denoise/jpeg without the sigma/quality map
+    min_images: int = 1  # fewer usable photos in `data` is a DataError before training
     card: dict = field(default_factory=dict)  # extra model-card fields (data, recipe notes)
 
 
@@ -155,15 +156,16 @@ def _device_for_rank(name: str) -> torch.device:
     return device
 
 
-def make_samplers(cfg: TrainConfig, rng: np.random.Generator):
-    """(train sampler, validation sampler, image counts) for clean photos or corrupted/clean pairs."""
+def make_samplers(cfg: TrainConfig, rng: np.random.Generator, skipped: list[str]):
+    """(train sampler, validation sampler, image counts) for clean photos or corrupted/clean pairs;
+    photos left out as unreadable or too small are named in `skipped`."""
     if cfg.pairs is not None:
         pairs = load_pairs(cfg.data, cfg.pairs, cfg.task, min_side=cfg.patch)
         train_pairs, val_pairs = _split(pairs, cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
         return (PairSampler(train_pairs, cfg.task, cfg.patch, rng),
                 PairSampler(val_pairs, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2)),
                 len(train_pairs), len(val_pairs))
-    images = load_image_source(cfg.data, min_side=cfg.patch + 16)
+    images = load_image_source(cfg.data, min_side=cfg.patch + 16, min_images=cfg.min_images, skipped=skipped)
     train_images, val_images = _split(images, cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
     return (PatchSampler(train_images, cfg.task, cfg.patch, rng),
             PatchSampler(val_images, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2)),
@@ -184,7 +186,10 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
         precision = "bf16" if (device.type == "cuda" or cpu_has_fast_bf16()) else "fp32"
     amp = autocast_dtype(precision)
 
-    sampler, val_sampler, n_train, n_val = make_samplers(cfg, rng)
+    skipped: list[str] = []
+    sampler, val_sampler, n_train, n_val = make_samplers(cfg, rng, skipped)
+    if skipped and on_log is not None:
+        on_log({"skipped": list(skipped)})  # before step 0, for the app to show
     vx, vy = (torch.from_numpy(a) for a in val_sampler.batch(cfg.val_patches))
 
     if cfg.base is not None:
@@ -296,7 +301,7 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
         final = best["psnr"]
     wall = elapsed_before + time.monotonic() - start - paused
     card = _card(cfg, descriptor, device, precision, step, wall, input_psnr, before, final, n_train, n_val,
-                 dist.world)
+                 dist.world, skipped)
     if dist.is_main:
         save_model(ema, descriptor, out, card=card)
         ckpt.unlink(missing_ok=True)
@@ -319,7 +324,7 @@ def _cpu_name() -> str:
 
 
 def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, after, n_train, n_val,
-          processes=1) -> dict:
+          processes=1, skipped=()) -> dict:
     hardware = (torch.cuda.get_device_name(device) if device.type == "cuda"
                 else f"{_cpu_name()} CPU, {torch.get_num_threads()} threads")
     if processes > 1:
@@ -332,7 +337,7 @@ def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, a
         "summary": cfg.card.get("summary", f"RED{descriptor.depth}-{descriptor.width} {cfg.task}"),
         "base_model": (cfg.base.name if isinstance(cfg.base, LoadedModel) else str(cfg.base)) if cfg.base else None,
         "training_data": {"source": str(cfg.data), "pairs": str(cfg.pairs) if cfg.pairs else None,
-                          "train_images": n_train, "val_images": n_val,
+                          "train_images": n_train, "val_images": n_val, "skipped_files": list(skipped),
                           **cfg.card.get("training_data", {})},
         "recipe": {**recipe, "optimizer": "Adam", "loss": "MSE on the output (residual learning)",
                    "precision": precision, "steps_done": steps, "patches_seen": steps * cfg.batch},
