@@ -148,6 +148,11 @@ def card_path(weights: Path) -> Path:
     return Path(weights).with_name(model_name(weights) + ".card.json")
 
 
+def checkpoint_path(weights: str | Path) -> Path:
+    """Where an unfinished training run of `weights` keeps its checkpoint (`--resume`)."""
+    return Path(weights).with_name(model_name(weights) + ".ckpt")
+
+
 # --- loading -------------------------------------------------------------------------------------
 def check_descriptor(d: ModelDescriptor, name: str = "model") -> None:
     """Refuse a descriptor no usable model has (absurd depth or width, unknown task, ...).

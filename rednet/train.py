@@ -26,7 +26,7 @@ from .atomic import atomic_write
 from .data import DataError, PairSampler, PatchSampler, load_image_source, load_pairs
 from .device import autocast_dtype, cpu_has_fast_bf16, resolve_device
 from .progress import Cancelled, TaskState, SubState, ensure_state
-from .registry import LoadedModel, build_network, descriptor_for_task, load_model, save_model
+from .registry import LoadedModel, build_network, checkpoint_path, descriptor_for_task, load_model, save_model
 
 
 @dataclass
@@ -70,11 +70,6 @@ class TrainResult:
     val_psnr: float
     stopped: str  # "iterations", "time", "early stop"
     history: list[dict]
-
-
-def checkpoint_path(out: str | Path) -> Path:
-    out = Path(out)
-    return out.with_name(out.name.removesuffix(".safetensors") + ".ckpt")
 
 
 def _split(images: list[np.ndarray], fraction: float, rng: np.random.Generator):

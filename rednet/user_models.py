@@ -11,18 +11,14 @@ import shutil
 from pathlib import Path
 
 from .paths import user_models_dir
-from .registry import TASKS, ModelError, card_path, model_name
+from .registry import TASKS, ModelError, card_path, checkpoint_path, model_name
 
 NAME_RE = re.compile(r"[\w][\w .+\-]{0,79}")
 
 
-def checkpoint_of(weights: Path) -> Path:
-    return Path(weights).with_name(model_name(weights) + ".ckpt")
-
-
 def model_files(weights: Path) -> list[Path]:
     """The weights, their card and an interrupted run's checkpoint (those that exist)."""
-    return [p for p in (Path(weights), card_path(weights), checkpoint_of(weights)) if p.exists()]
+    return [p for p in (Path(weights), card_path(weights), checkpoint_path(weights)) if p.exists()]
 
 
 def is_user_model(path: Path) -> bool:
@@ -66,7 +62,7 @@ def rename_user_model(name_or_path: str | Path, new_name: str) -> Path:
     target = path.with_name(f"{new_name}.safetensors")
     if target.exists():
         raise ModelError(f"you already have a model named {new_name!r}")
-    moves = [(path, target), (card_path(path), card_path(target)), (checkpoint_of(path), checkpoint_of(target))]
+    moves = [(path, target), (card_path(path), card_path(target)), (checkpoint_path(path), checkpoint_path(target))]
     done = []
     try:
         for src, dst in moves:

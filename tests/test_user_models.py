@@ -1,8 +1,9 @@
 import pytest
 
 from rednet.paths import user_models_dir
-from rednet.registry import ModelError, build_network, card_path, descriptor_for_task, list_models, save_model
-from rednet.user_models import (checkpoint_of, delete_user_model, export_model, is_user_model, name_problem,
+from rednet.registry import (ModelError, build_network, card_path, checkpoint_path, descriptor_for_task,
+                             list_models, save_model)
+from rednet.user_models import (delete_user_model, export_model, is_user_model, name_problem,
                                 rename_user_model)
 
 
@@ -10,13 +11,13 @@ from rednet.user_models import (checkpoint_of, delete_user_model, export_model, 
 def user_model():
     d = descriptor_for_task("sr", depth=4, width=8)
     path = save_model(build_network(d), d, user_models_dir() / "mine.safetensors", card={"summary": "mine"})
-    checkpoint_of(path).write_bytes(b"ckpt")
+    checkpoint_path(path).write_bytes(b"ckpt")
     return path
 
 
 def test_rename_moves_weights_card_and_checkpoint(user_model):
     new = rename_user_model("mine", "scans 2026")
-    assert new.name == "scans 2026.safetensors" and card_path(new).is_file() and checkpoint_of(new).is_file()
+    assert new.name == "scans 2026.safetensors" and card_path(new).is_file() and checkpoint_path(new).is_file()
     assert not user_model.exists() and [m.name for m in list_models("sr") if m.source == "user"] == ["scans 2026"]
 
 
@@ -33,7 +34,7 @@ def test_rename_refuses_bad_names_and_existing_models(user_model):
 
 
 def test_delete_removes_every_file_and_only_user_models(user_model, tmp_path):
-    assert set(delete_user_model(user_model)) == {user_model, card_path(user_model), checkpoint_of(user_model)}
+    assert set(delete_user_model(user_model)) == {user_model, card_path(user_model), checkpoint_path(user_model)}
     assert not any(user_models_dir().iterdir())
     d = descriptor_for_task("sr", depth=4, width=8)
     elsewhere = save_model(build_network(d), d, tmp_path / "shipped.safetensors")
