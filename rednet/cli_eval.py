@@ -68,7 +68,7 @@ def update_cards(summaries: list[dict], models: dict) -> list[Path]:
 
     from .atomic import atomic_write_text
     from .evaluate import markdown_table
-    from .registry import card_path
+    from .registry import card_path, read_card
     from .restore import resolve_model
 
     written = []
@@ -76,7 +76,7 @@ def update_cards(summaries: list[dict], models: dict) -> list[Path]:
         model = resolve_model(models.get(task), task)
         rows = [s for s in summaries if s["task"] == task]
         path = card_path(model.path)
-        card = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        card = read_card(model.path)
         card["evaluation"] = {"date": datetime.date.today().isoformat(),
                               "photos": "scikit-image astronaut, coffee, chelsea, rocket, motorcycle_left, "
                                         "camera, brick, grass, gravel (long side 512, 8-bit inputs, fixed seeds)",

@@ -148,6 +148,15 @@ def card_path(weights: Path) -> Path:
     return Path(weights).with_name(model_name(weights) + ".card.json")
 
 
+def read_card(weights: Path) -> dict:
+    """The model card beside `weights`; {} when there is none or it is unreadable (a card is optional)."""
+    try:
+        card = json.loads(card_path(weights).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return card if isinstance(card, dict) else {}
+
+
 def checkpoint_path(weights: str | Path) -> Path:
     """Where an unfinished training run of `weights` keeps its checkpoint (`--resume`)."""
     return Path(weights).with_name(model_name(weights) + ".ckpt")
@@ -317,13 +326,7 @@ def load_model(name_or_path: str | Path, task: str | None = None) -> LoadedModel
         raise ModelError(f"{path.name}: weights do not match the {descriptor.arch} "
                          f"depth {descriptor.depth} width {descriptor.width} layout ({_short(exc)})") from None
     net.eval()
-    card = {}
-    if card_path(path).is_file():
-        try:
-            card = json.loads(card_path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            card = {}
-    return LoadedModel(net=net, descriptor=descriptor, card=card, path=path)
+    return LoadedModel(net=net, descriptor=descriptor, card=read_card(path), path=path)
 
 
 def resolve_model_path(name_or_path: str | Path) -> Path:
@@ -392,11 +395,6 @@ def _model_info(path: Path, source: str) -> ModelInfo | None:
         check_descriptor(descriptor, path.name)  # a file no one can load is not offered
     except Exception:
         return None
-    card = {}
-    if card_path(path).is_file():
-        try:
-            card = json.loads(card_path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
+    card = read_card(path)
     summary = card.get("summary") or f"RED{descriptor.depth}, width {descriptor.width}"
     return ModelInfo(model_name(path), descriptor.task, path, source, path.stat().st_size, summary)
