@@ -72,17 +72,20 @@ _PROBE_DRIVER = (
 
 # --- model arithmetic ----------------------------------------------------------------------------
 def layer_channels(descriptor) -> list[tuple[int, int]]:
-    """(Cin, Cout) of every 3x3 layer of a RED-Net: N convolutions, then N transposed convolutions."""
+    """(Cin, Cout) of every 3x3 layer of a RED-Net: N convolutions, then N transposed convolutions
+    (a space-to-depth one folds each 2x2 block into 4x the colour and condition channels)."""
     d = descriptor
-    n = d.depth // 2
-    convs = [(d.colors + d.cond_channels if i == 0 else d.width, d.width) for i in range(n)]
-    deconvs = [(d.width, d.colors if j == n - 1 else d.width) for j in range(n)]
+    n, fold = d.depth // 2, d.block**2
+    convs = [((d.colors + d.cond_channels) * fold if i == 0 else d.width, d.width) for i in range(n)]
+    deconvs = [(d.width, d.colors * fold if j == n - 1 else d.width) for j in range(n)]
     return convs + deconvs
 
 
 def flops_per_pixel(descriptor) -> int:
-    """FLOPs per output pixel of the conv stack: 2 * 9 * Cin * Cout per layer (a MAC counts 2)."""
-    return sum(2 * 9 * cin * cout for cin, cout in layer_channels(descriptor))
+    """FLOPs per output pixel of the conv stack: 2 * 9 * Cin * Cout per layer (a MAC counts 2), per
+    network position, which a space-to-depth network shares among a block's pixels."""
+    per_position = sum(2 * 9 * cin * cout for cin, cout in layer_channels(descriptor))
+    return -(-per_position // descriptor.block**2)
 
 
 def weight_count(descriptor) -> int:

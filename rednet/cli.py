@@ -110,10 +110,16 @@ def add_training_options(p: argparse.ArgumentParser, finetune: bool = False) -> 
     p.add_argument("--data", required=True, type=Path, help="folder of clean photos (or a .npy of uint8 crops)")
     p.add_argument("-o", "--output", required=True, type=Path, help="where to write the .safetensors model")
     if not finetune:
+        # No `choices`: the registry (which imports torch) checks the name, so --help stays light.
+        p.add_argument("--arch", default="rednet",
+                       help="rednet: as released; rednet-s2d: on a 2x2 space-to-depth input (default rednet)")
         p.add_argument("--depth", type=int, default=20, choices=(10, 20, 30), help="RED10/20/30 (default 20)")
         p.add_argument("--width", type=int, default=64, help="channels per layer (default 64)")
         p.add_argument("--blind", action="store_true",
                        help="denoise/jpeg: no noise-level/quality input map (the model infers it)")
+        p.add_argument("--init", metavar="MODEL",
+                       help="start from this model (name or file; its architecture wins over --arch/--depth/--width)")
+        p.add_argument("--warmup", type=_positive_int, default=50, help="learning-rate warm-up steps")
     p.add_argument("--iters", type=_positive_int, default=2000)
     p.add_argument("--minutes", type=float, help="time budget; stops at whichever of --iters/--minutes comes first")
     p.add_argument("--batch", type=_positive_int, default=32)
@@ -327,16 +333,18 @@ def cmd_train(args) -> int:
     from .cli_progress import ProgressPrinter
     from .data import DataError
     from .progress import TaskState
+    from .registry import ModelError
     from .train import TrainConfig, train
 
-    cfg = TrainConfig(task=args.task, data=args.data, out=args.output, depth=args.depth, width=args.width,
+    cfg = TrainConfig(task=args.task, data=args.data, out=args.output, arch=args.arch, depth=args.depth,
+                      width=args.width, base=args.init, warmup=args.warmup,
                       patch=args.patch, batch=args.batch, iters=args.iters, minutes=args.minutes, lr=args.lr,
                       seed=args.seed, val_fraction=args.val_fraction, checkpoint_every=args.checkpoint_every,
                       resume=args.resume, device=args.device, precision=args.precision, blind=args.blind)
     printer = ProgressPrinter(f"train {args.task}", interval_s=30)
     try:
         result = train(cfg, TaskState(printer))
-    except DataError as exc:
+    except (DataError, ModelError) as exc:
         raise CliError(str(exc)) from None
     finally:
         printer.close()

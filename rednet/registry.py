@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .arch import REDNet
+from .arch import BLOCK, REDNet, SpaceToDepthREDNet
 from .atomic import atomic_write, atomic_write_text
 from .paths import shipped_weights_dir, user_models_dir
 
@@ -60,8 +60,24 @@ class ModelDescriptor:
         return 0 if self.cond is None else 1
 
     @property
+    def block(self) -> int:
+        """Pixels per side folded into one network position (1 = full resolution)."""
+        return ARCHITECTURES[self.arch].block
+
+    @property
+    def receptive_radius(self) -> int:
+        """How many full-resolution pixels each way an output pixel depends on."""
+        return self.block * self.depth + (self.block - 1)
+
+    @property
     def receptive_field(self) -> int:
-        return 2 * self.depth + 1
+        return 2 * self.receptive_radius + 1
+
+    @property
+    def margin(self) -> int:
+        """Context a tile needs on each side for an exact result: the receptive radius, rounded up to
+        whole blocks so that every tile's blocks line up with the whole image's."""
+        return -(-self.receptive_radius // self.block) * self.block
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -79,7 +95,7 @@ class ModelDescriptor:
 
 
 def descriptor_for_task(task: str, depth: int = 30, width: int = 64, blind: bool = False,
-                        name: str | None = None) -> ModelDescriptor:
+                        name: str | None = None, arch: str = "rednet") -> ModelDescriptor:
     """The descriptor of a model covering `task`'s whole range; `blind` drops the sigma/quality map."""
     if task not in TASKS:
         raise ModelError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
@@ -92,7 +108,7 @@ def descriptor_for_task(task: str, depth: int = 30, width: int = 64, blind: bool
     if blind and task == "inpaint":
         raise ModelError("an inpainting model needs its mask: it cannot be blind")
     cond = None if blind else TASK_CONDITION[task]
-    descriptor = ModelDescriptor(task=task, depth=depth, width=width, cond=cond, **ranges)
+    descriptor = ModelDescriptor(task=task, arch=arch, depth=depth, width=width, cond=cond, **ranges)
     check_descriptor(descriptor, name or f"RED{depth}-{width} {task}")  # e.g. `rednet train --width 100000`
     return descriptor
 
@@ -102,15 +118,36 @@ def _build_rednet(d: ModelDescriptor) -> nn.Module:
     return REDNet(depth=d.depth, width=d.width, colors=d.colors, cond_channels=d.cond_channels)
 
 
-ARCHITECTURES: dict[str, Callable[[ModelDescriptor], nn.Module]] = {"rednet": _build_rednet}
+def _build_rednet_s2d(d: ModelDescriptor) -> nn.Module:
+    return SpaceToDepthREDNet(depth=d.depth, width=d.width, colors=d.colors, cond_channels=d.cond_channels)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    build: Callable[[ModelDescriptor], nn.Module]
+    block: int  # pixels per side folded into one network position (1 = full resolution)
+    title: str  # what a model card and a model list call it, before "<depth>-<width>"
+
+
+# "rednet": the network as its authors released it; "rednet-s2d": the same chain on a 2x2
+# space-to-depth input (see arch.SpaceToDepthREDNet).
+ARCHITECTURES: dict[str, Architecture] = {
+    "rednet": Architecture(_build_rednet, 1, "RED"),
+    "rednet-s2d": Architecture(_build_rednet_s2d, BLOCK, "space-to-depth RED"),
+}
+
+
+def architecture_title(d: ModelDescriptor) -> str:
+    """E.g. "RED20-32" or "space-to-depth RED20-64"."""
+    return f"{ARCHITECTURES[d.arch].title}{d.depth}-{d.width}"
 
 
 def build_network(descriptor: ModelDescriptor) -> nn.Module:
     try:
-        builder = ARCHITECTURES[descriptor.arch]
+        architecture = ARCHITECTURES[descriptor.arch]
     except KeyError:
         raise ModelError(f"unknown architecture {descriptor.arch!r}") from None
-    return builder(descriptor)
+    return architecture.build(descriptor)
 
 
 @dataclass

@@ -147,7 +147,7 @@ def mask_regions(mask: np.ndarray, margin: int) -> list[tuple[slice, slice, np.n
 def _inpaint(model: LoadedModel, rgb: np.ndarray, mask: np.ndarray, run, state) -> np.ndarray:
     """Run only on boxes around the mask (plus the receptive field as context); change only masked pixels."""
     out = rgb.copy()
-    regions = mask_regions(mask, margin=model.descriptor.depth + 8)
+    regions = mask_regions(mask, margin=model.descriptor.margin + 8)
     for i, (rows, cols, own) in enumerate(regions):
         crop = rgb[rows, cols]
         pred = run(T.network_input("inpaint", crop, mask=mask[rows, cols]),

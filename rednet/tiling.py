@@ -1,7 +1,8 @@
 """Tiled inference: bounded memory on photos of any size, with output identical to a whole-image pass.
 
 Each tile is run with a margin of context on every side equal to the network's receptive radius (a
-RED-Net of depth D sees D pixels each way, so margin = D is exactly enough and no more); only the
+RED-Net of depth D sees D pixels each way, so margin = D is exactly enough and no more; a
+space-to-depth one 2D + 1, rounded up to 2D + 2 with its tiles on the 2x2 grid); only the
 tile's centre is kept, so zero padding at tile edges never reaches a kept pixel. Progress is reported
 and cancellation checked between tiles.
 
@@ -23,17 +24,21 @@ from .progress import SubState, TaskState, ensure_state
 Network = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _spans(length: int, count: int) -> list[tuple[int, int]]:
-    bounds = [round(i * length / count) for i in range(count + 1)]
-    return [(bounds[i], bounds[i + 1]) for i in range(count)]
+def _spans(length: int, count: int, align: int = 1) -> list[tuple[int, int]]:
+    """`count` near-equal spans of 0..length whose inner bounds are multiples of `align` (fewer when
+    `length` has too few aligned positions for them)."""
+    inner = sorted({round(i * length / count / align) * align for i in range(1, count)} - {0})
+    bounds = [0, *(b for b in inner if b < length), length]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
-def tile_grid(length: int, tile: int) -> list[tuple[int, int]]:
-    """Split 0..length into near-equal spans of at most `tile` (no sliver at the end)."""
-    return _spans(length, max(1, math.ceil(length / tile)))
+def tile_grid(length: int, tile: int, align: int = 1) -> list[tuple[int, int]]:
+    """Split 0..length into near-equal spans of at most `tile` (no sliver at the end), starting at
+    multiples of `align`; with `align` > 1 a span may exceed `tile` by up to `align` - 1."""
+    return _spans(length, max(1, math.ceil(length / tile)), align)
 
 
-def flexible_grid(height: int, width: int, tile: int, margin: int) -> tuple[list, list]:
+def flexible_grid(height: int, width: int, tile: int, margin: int, align: int = 1) -> tuple[list, list]:
     """Rows and columns of tiles of any shape whose padded area is at most (tile + 2 margin)^2,
     chosen to compute the fewest pixels in all (a 1155x866 photo: 2 tiles of 1155x433 instead of 4
     squares when the budget allows, about half the overlap)."""
@@ -56,27 +61,32 @@ def flexible_grid(height: int, width: int, tile: int, margin: int) -> tuple[list
         if nx == 1:
             break  # more rows would only add overlap
     if best is None:  # not even a 1-pixel-wide tile fits: fall back to squares
-        return tile_grid(height, tile), tile_grid(width, tile)
-    return _spans(height, best[1]), _spans(width, best[2])
+        return tile_grid(height, tile, align), tile_grid(width, tile, align)
+    return _spans(height, best[1], align), _spans(width, best[2], align)
 
 
 def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_channels: int,
               device: torch.device, dtype: torch.dtype | None = None,
               state: TaskState | SubState | None = None, channels_last: bool = False,
-              cond: float | None = None, flexible: bool = False) -> torch.Tensor:
+              cond: float | None = None, flexible: bool = False, align: int = 1) -> torch.Tensor:
     """Apply `net` to `x` (1xCxHxW, on the CPU, any strides) tile by tile on `device`; returns
     1xOxHxW float32 on the CPU (channels-last in memory).
 
     `cond`: append a constant channel of this value to every tile (the network sees C+1 channels).
     `flexible`: tiles may be any shape with at most (tile + 2 margin)^2 padded pixels (see
     `flexible_grid`); otherwise they are squares of side at most `tile`.
+    `align`: tiles and their margins start at multiples of this, for a network that folds
+    `align` x `align` blocks into channels (a space-to-depth RED-Net: 2), so each tile's blocks are
+    the whole image's blocks; `margin` must then be a multiple of it.
     """
     state = ensure_state(state)
+    if margin % align:
+        raise ValueError(f"margin {margin} is not a multiple of the alignment {align}")
     _, channels, height, width = x.shape
     if flexible:
-        rows, cols = flexible_grid(height, width, tile, margin)
+        rows, cols = flexible_grid(height, width, tile, margin, align)
     else:
-        rows, cols = tile_grid(height, tile), tile_grid(width, tile)
+        rows, cols = tile_grid(height, tile, align), tile_grid(width, tile, align)
     out = torch.empty((1, height, width, out_channels), dtype=torch.float32).permute(0, 3, 1, 2)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     total, done = len(rows) * len(cols), 0

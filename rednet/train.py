@@ -26,7 +26,7 @@ from .atomic import atomic_write
 from .data import DataError, PairSampler, PatchSampler, load_image_source, load_pairs
 from .device import autocast_dtype, cpu_has_fast_bf16, resolve_device
 from .progress import Cancelled, TaskState, SubState, ensure_state
-from .registry import LoadedModel, build_network, checkpoint_path, descriptor_for_task, load_model, save_model
+from .registry import LoadedModel, architecture_title, build_network, checkpoint_path, descriptor_for_task, load_model, save_model
 
 
 @dataclass
@@ -34,6 +34,7 @@ class TrainConfig:
     task: str
     data: str | Path
     out: str | Path
+    arch: str = "rednet"  # a name in registry.ARCHITECTURES
     depth: int = 20
     width: int = 64
     patch: int = 48
@@ -191,11 +192,12 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
         base = cfg.base if isinstance(cfg.base, LoadedModel) else load_model(cfg.base, task=cfg.task)
         descriptor, net = base.descriptor, copy.deepcopy(base.net)
     else:
-        descriptor = descriptor_for_task(cfg.task, depth=cfg.depth, width=cfg.width, blind=cfg.blind)
+        descriptor = descriptor_for_task(cfg.task, depth=cfg.depth, width=cfg.width, blind=cfg.blind,
+                                         arch=cfg.arch)
         net = build_network(descriptor)
         # Start as the identity (zero residual) rather than a random one: with PyTorch's default init
         # a fresh RED-Net's output starts near 10 dB and short CPU runs spend their first steps undoing it.
-        last = net.deconvs[-1]
+        last = net.output_layer
         torch.nn.init.zeros_(last.weight)
         torch.nn.init.zeros_(last.bias)
     # channels_last makes 3x3 convs ~2.5x faster on x86 CPUs (measured: RED20-64 step 2.7 s -> 1.0 s).
@@ -327,9 +329,10 @@ def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, a
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("card", "out", "resume", "data", "base", "pairs")}
     return {
         "task": cfg.task,
-        "architecture": f"RED{descriptor.depth}, width {descriptor.width}, "
-                        f"{descriptor.colors}+{descriptor.cond_channels} input channels",
-        "summary": cfg.card.get("summary", f"RED{descriptor.depth}-{descriptor.width} {cfg.task}"),
+        "architecture": f"{architecture_title(descriptor)} ({descriptor.arch}: depth {descriptor.depth}, "
+                        f"width {descriptor.width}, {descriptor.colors}+{descriptor.cond_channels} input "
+                        f"channels, receptive field {descriptor.receptive_field} px)",
+        "summary": cfg.card.get("summary", f"{architecture_title(descriptor)} {cfg.task}"),
         "base_model": (cfg.base.name if isinstance(cfg.base, LoadedModel) else str(cfg.base)) if cfg.base else None,
         "training_data": {"source": str(cfg.data), "pairs": str(cfg.pairs) if cfg.pairs else None,
                           "train_images": n_train, "val_images": n_val, "skipped_files": list(skipped),
