@@ -51,8 +51,9 @@ from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from rednet import imageio
+from rednet import imageio, safe_json
 from rednet.paths import user_data_dir
+from rednet.temp_files import temp_path
 
 from . import APP_ID, dialogs
 from .mask_layer import image_to_mask
@@ -103,7 +104,7 @@ def describe_time(timestamp: float, now: float | None = None) -> str:
 # ================================================================================ files (any thread)
 def _write_json(path: Path, data: dict) -> None:
     """Write JSON atomically: a temporary file in the same folder, fsynced, renamed over `path`."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = temp_path(path)  # ".<name>.rednet-<host>-<pid>-<random>.tmp"
     try:
         with open(tmp, "x", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, ensure_ascii=False)
@@ -117,11 +118,13 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _read_json(folder: Path) -> dict | None:
-    try:
-        data = json.loads((folder / SESSION_FILE).read_text(encoding="utf-8"))
+    path = folder / SESSION_FILE
+    if not os.path.lexists(path):
+        return None
+    try:  # regular files only (a pipe would hang the start-up), with a size and a nesting limit
+        data = safe_json.load_file(path, "autosave", max_depth=safe_json.MAX_DEPTH, max_bytes=1 << 20)
     except (OSError, ValueError) as exc:
-        if not isinstance(exc, FileNotFoundError):
-            log.warning("autosave %s: unreadable %s (%s)", folder, SESSION_FILE, exc)
+        log.warning("autosave %s: unreadable %s (%s)", folder, SESSION_FILE, exc)
         return None
     return data if isinstance(data, dict) else None
 

@@ -573,7 +573,7 @@ class MainWindow(QMainWindow):
         options = self.panel.options()
         tile = self.settings.get(S.TILE)
         kwargs = dict(options, model=self.panel.model(), device=self.settings.get(S.DEVICE),
-                      tile=tile if tile > 0 else None)
+                      tile=tile if tile > 0 else None, ensemble=self.panel.ensemble())
         if task == "inpaint":
             kwargs["mask"] = self.doc.mask.to_array().copy()
         return task, options, kwargs

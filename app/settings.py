@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 from rednet.paths import user_config_dir
+from rednet.safe_files import FileRefused, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,10 @@ def settings_path() -> Path:
 
 def _looks_corrupt(path: Path) -> str | None:
     """Why the file is unusable, or None if it looks like a sane INI file."""
-    try:
-        data = path.read_bytes()
+    try:  # regular files only, at most 1 MB: a pipe or a device in its place would hang the start-up
+        data = read_bytes(path, "settings")
+    except FileRefused as exc:
+        return exc.reason
     except OSError as exc:
         return f"cannot read it ({exc.strerror or exc})"
     if b"\x00" in data:

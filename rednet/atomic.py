@@ -8,22 +8,23 @@ file at the destination is replaced only once the new one is whole. (Photos go t
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable
+
+from .temp_files import temp_path
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
     """Call `write(temp_path)` to produce the file, then move it to `path` in one step."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = temp_path(path)  # ".<name>.rednet-<host>-<pid>-<random>.tmp": swept after a crash
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600))
     try:
         write(Path(tmp))
         with open(tmp, "rb+") as fh:  # on disk before the rename makes it visible
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
+        os.chmod(tmp, 0o666 & ~_umask())  # created private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

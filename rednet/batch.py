@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .atomic import atomic_write_bytes
+from .safe_files import problem as _file_problem
+from .temp_files import remove_stale
 from .device import DeviceError, resolve_device
 from .imageio import (
     SUPPORTED_WRITE_EXTENSIONS,
@@ -104,6 +106,7 @@ class BatchJob:
     device: str = "auto"
     tile: int | None = None
     precision: str | None = None  # None or "auto" = chosen for the device
+    ensemble: bool = False  # best quality: the mean over 8 flips/rotations, 8x slower
     # what to process
     recursive: bool = False
     pattern: str | None = None  # glob on the file name or relative path (case-insensitive);
@@ -247,7 +250,8 @@ def validate_job(job: BatchJob) -> None:
     validate_options(job.task, sigma=job.sigma, scale=job.scale, quality=job.quality,
                      mask=None if job.task != "inpaint" else (job.mask if job.mask else None))
     if job.task == "inpaint" and not job.mask.is_file():
-        raise UsageError(f"{job.mask}: mask file not found")
+        reason = _file_problem(job.mask, "mask") or "file not found"  # "is a named pipe, not a mask"
+        raise UsageError(f"{job.mask}: {'mask file not found' if reason == 'file not found' else reason}")
     if not job.input_dir.is_dir():
         what = "is not a folder" if job.input_dir.exists() else "input folder not found"
         raise UsageError(f"{job.input_dir}: {what}")
@@ -307,7 +311,9 @@ def _list_inputs(job: BatchJob) -> list[str]:
                 continue
             path = here / name
             rel = path.relative_to(root).as_posix()
-            if wanted(rel, name) and path.is_file():
+            # Pipes, devices and broken links with a photo's name are listed too: read_photo refuses
+            # them (without opening them) and the report names what they are.
+            if wanted(rel, name) and not path.is_dir():
                 found.append(rel)
     found.sort()
     return found
@@ -387,6 +393,8 @@ def run_batch(job: BatchJob, state: TaskState | SubState | None = None,
     state = ensure_state(state)
     start = time.monotonic()
     plan = plan_batch(job)
+    for folder in sorted({item.dst.parent for item in plan}):
+        remove_stale(folder)  # temporary files left by an earlier run that was killed while writing
     mask = None
     if job.task == "inpaint":
         try:
@@ -396,7 +404,7 @@ def run_batch(job: BatchJob, state: TaskState | SubState | None = None,
     model = resolve_model(job.model, job.task)
     precision = None if job.precision in (None, "auto") else job.precision
     options = dict(sigma=job.sigma, scale=job.scale, quality=job.quality, model=model,
-                   device=job.device, tile=job.tile, precision=precision)
+                   device=job.device, tile=job.tile, precision=precision, ensemble=job.ensemble)
     report = BatchReport(total=len(plan))
     written: set[tuple[int, int]] = set()  # (st_dev, st_ino) of outputs of this run
     n = len(plan)

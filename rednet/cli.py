@@ -7,6 +7,7 @@ reason), 2 for usage errors.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def add_task_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tile", type=_positive_int, help="tile size in pixels (default: chosen from free memory)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
                    help="arithmetic precision (default: bf16 where the hardware has it, else fp32)")
+    p.add_argument("--ensemble", action="store_true",
+                   help="best quality: average over 8 flips/rotations, 8x slower")
     p.add_argument("--output-quality", type=int, default=95, metavar="Q",
                    help="JPEG/WebP quality of the saved output (default 95)")
 
@@ -136,14 +139,18 @@ def add_training_options(p: argparse.ArgumentParser, finetune: bool = False) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from . import console
+
     try:
         return args.func(args)
     except CliError as exc:
-        print(f"rednet {args.command}: error: {exc}", file=sys.stderr)
+        console.tell(f"rednet {args.command}: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"rednet {args.command}: interrupted", file=sys.stderr)
+        console.tell(f"rednet {args.command}: interrupted")
         return 130
+    finally:
+        console.flush_all()  # a closed or full stdout/stderr never turns into an exit status
 
 
 def _usage_checks(args) -> None:
@@ -155,7 +162,10 @@ def _usage_checks(args) -> None:
     except UsageError as exc:
         raise CliError(str(exc)) from None
     if args.task == "inpaint" and not Path(args.mask).is_file():
-        raise CliError(f"{args.mask}: mask file not found")
+        from .safe_files import problem
+
+        reason = problem(args.mask, "mask") or "file not found"
+        raise CliError(f"{args.mask}: {'mask file not found' if reason == 'file not found' else reason}")
     if args.task == "inpaint":  # an unreadable mask fails every input: a usage error, reported once
         from .imageio import ImageReadError, read_mask
 
@@ -188,6 +198,12 @@ def output_paths(inputs: list[Path], output: Path) -> list[Path]:
         return [output]
     if len(inputs) == 1 and output.suffix and not output.is_dir():
         raise CliError(f"{output}: unsupported output format; use one of {' '.join(WRITABLE_SUFFIXES)}")
+    if os.path.lexists(output) and not output.is_dir():  # e.g. `-o notes`, a file without an extension
+        from .safe_files import describe
+
+        what = "a file" if output.is_file() else (describe(output) or "a file")
+        raise CliError(f"{output}: is {what}, not a folder; to write one photo, give OUTPUT an extension "
+                       f"({' '.join(WRITABLE_SUFFIXES)})")
     names = [p.stem + (p.suffix.lower() if p.suffix.lower() in WRITABLE_SUFFIXES else ".png") for p in inputs]
     if len(set(names)) != len(names):
         raise CliError("several inputs have the same file name; restore them into separate folders")
@@ -199,12 +215,20 @@ def cmd_restore(args) -> int:
     from .progress import TaskState
     from .restore import UsageError, restore
 
+    from . import console
     from .cli_progress import ProgressPrinter
+    from .temp_files import remove_stale
 
     _usage_checks(args)
     outputs = output_paths(args.inputs, args.output)
     if len(outputs) > 1 or outputs[0].parent != Path(""):
-        outputs[0].parent.mkdir(parents=True, exist_ok=True)
+        try:
+            outputs[0].parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CliError(f"{outputs[0].parent}: cannot create the output folder "
+                           f"({exc.strerror or exc})") from None
+    for folder in {dst.parent for dst in outputs}:
+        remove_stale(folder)  # temporary files of an earlier run that was killed while writing
     model = _load_model_or_fail(args)
     failed = 0
     for src, dst in zip(args.inputs, outputs):
@@ -224,25 +248,28 @@ def cmd_restore(args) -> int:
             result = restore(photo, args.task, sigma=args.sigma, scale=args.scale, quality=args.quality,
                              mask=mask, model=model, device=args.device, tile=args.tile,
                              precision=None if args.precision == "auto" else args.precision,
-                             state=TaskState(printer))
+                             ensemble=args.ensemble, state=TaskState(printer))
             printer.close()
-            write_photo(result, dst, jpeg_quality=args.output_quality, overwrite=True)
-            for note in result.warnings:
-                print(f"{src.name}: {note}", file=sys.stderr)
-            print(f"{src} -> {dst} ({result.width}x{result.height})")
+            notes = list(result.warnings)
+            notes += [n for n in write_photo(result, dst, jpeg_quality=args.output_quality, overwrite=True)
+                      if n not in notes]
+            for note in notes:  # printing never fails the photo: it is written already
+                console.tell(f"{src.name}: {note}")
+            console.say(f"{src} -> {dst} ({result.width}x{result.height})")
         except (ImageReadError, ImageWriteError, UsageError, ValueError, RuntimeError, OSError) as exc:
             printer.close()
             failed += 1
             message = str(exc)
             if not message.startswith(src.name) and not message.startswith(str(src)):
                 message = f"{src}: {message}"
-            print(f"rednet restore: error: {message}", file=sys.stderr)
+            console.tell(f"rednet restore: error: {message}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
 def cmd_batch(args) -> int:
     import signal
 
+    from . import console
     from .batch import BatchJob, parse_shard, run_batch, validate_job
     from .cli_progress import ProgressPrinter
     from .progress import TaskState
@@ -253,8 +280,9 @@ def cmd_batch(args) -> int:
     try:
         job = BatchJob(input_dir=args.input_dir, output_dir=args.output, task=args.task, sigma=args.sigma,
                        scale=args.scale, quality=args.quality, mask=args.mask, model=args.model,
-                       device=args.device, tile=args.tile, precision=args.precision, recursive=args.recursive,
-                       pattern=args.glob, shard=parse_shard(args.shard) if args.shard else None,
+                       device=args.device, tile=args.tile, precision=args.precision, ensemble=args.ensemble,
+                       recursive=args.recursive, pattern=args.glob,
+                       shard=parse_shard(args.shard) if args.shard else None,
                        output_format=args.format, name_template=args.name, jpeg_quality=args.output_quality,
                        if_exists="skip" if args.skip_existing else "overwrite" if args.overwrite else "fail")
         validate_job(job)
@@ -270,7 +298,7 @@ def cmd_batch(args) -> int:
                 name = result.src.relative_to(job.input_dir)
             except ValueError:
                 name = result.src
-            print(f"rednet batch: error: {name}: {result.reason}", file=sys.stderr)
+            console.tell(f"rednet batch: error: {name}: {result.reason}")
 
     def on_sigint(signum, frame) -> None:  # first Ctrl-C: stop at the next tile; second: at once
         if state.cancelled:
@@ -294,38 +322,39 @@ def cmd_batch(args) -> int:
         try:
             report.write_csv(args.report)
         except OSError as exc:
-            print(f"rednet batch: error: {args.report}: cannot write the report: {exc}", file=sys.stderr)
+            console.tell(f"rednet batch: error: {args.report}: cannot write the report: {exc}")
             code = EXIT_FAILED
-    print(report.summary())
+    console.say(report.summary())
     if report.cancelled:
-        print("rednet batch: interrupted", file=sys.stderr)
+        console.tell("rednet batch: interrupted")
         return 130
     return code
 
 
 def cmd_models(args) -> int:
+    from .console import say
     from .registry import ModelError, list_models
     from .user_models import delete_user_model, export_model, rename_user_model
 
     try:
         if args.rename:
-            print(f"renamed to {rename_user_model(*args.rename)}")
+            say(f"renamed to {rename_user_model(*args.rename)}")
             return EXIT_OK
         if args.delete:
-            print("deleted " + ", ".join(p.name for p in delete_user_model(args.delete)))
+            say("deleted " + ", ".join(p.name for p in delete_user_model(args.delete)))
             return EXIT_OK
         if args.export:
-            print("exported " + ", ".join(str(p) for p in export_model(*args.export)))
+            say("exported " + ", ".join(str(p) for p in export_model(*args.export)))
             return EXIT_OK
     except ModelError as exc:
         raise CliError(str(exc)) from None
     models = list_models(args.task)
     if not models:
-        print("no models found")
+        say("no models found")
         return EXIT_OK
-    print(f"{'name':<28} {'task':<8} {'source':<8} {'size':>8}  summary")
+    say(f"{'name':<28} {'task':<8} {'source':<8} {'size':>8}  summary")
     for m in models:
-        print(f"{m.name:<28} {m.task:<8} {m.source:<8} {m.size_bytes / 2**20:7.1f}M  {m.summary}")
+        say(f"{m.name:<28} {m.task:<8} {m.source:<8} {m.size_bytes / 2**20:7.1f}M  {m.summary}")
     return EXIT_OK
 
 
@@ -348,6 +377,8 @@ def cmd_train(args) -> int:
         raise CliError(str(exc)) from None
     finally:
         printer.close()
-    print(f"wrote {result.path}: {result.steps} steps in {result.wall_s / 60:.1f} min, validation PSNR "
-          f"{result.input_psnr:.2f} dB input -> {result.val_psnr:.2f} dB ({result.stopped})")
+    from .console import say
+
+    say(f"wrote {result.path}: {result.steps} steps in {result.wall_s / 60:.1f} min, validation PSNR "
+        f"{result.input_psnr:.2f} dB input -> {result.val_psnr:.2f} dB ({result.stopped})")
     return EXIT_OK

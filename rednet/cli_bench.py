@@ -66,7 +66,9 @@ def cmd_bench(args) -> int:
     finally:
         printer.close()
     table = markdown(result)
-    print(table)
+    from .console import say
+
+    say(table)
     if args.json:
         write_json(result, args.json)
     if args.markdown:

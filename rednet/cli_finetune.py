@@ -36,6 +36,8 @@ def cmd_finetune(args) -> int:
         raise CliError(str(exc)) from None
     finally:
         printer.close()
-    print(f"wrote {result.path}: {result.steps} steps in {result.wall_s / 60:.1f} min ({result.stopped}); "
-          f"validation PSNR {result.val_psnr_before:.2f} dB -> {result.val_psnr:.2f} dB")
+    from .console import say
+
+    say(f"wrote {result.path}: {result.steps} steps in {result.wall_s / 60:.1f} min ({result.stopped}); "
+        f"validation PSNR {result.val_psnr_before:.2f} dB -> {result.val_psnr:.2f} dB")
     return 0

@@ -1,10 +1,14 @@
-"""Progress output for the command line: a redrawn bar on a terminal, plain lines otherwise."""
+"""Progress output for the command line: a redrawn bar on a terminal, plain lines otherwise.
+
+Writes go through `console.write`: a closed or full stream is ignored, never an error of the job.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 
+from . import console
 from .progress import Progress
 
 
@@ -23,7 +27,10 @@ class ProgressPrinter:
     def __init__(self, label: str = "", stream=None, interval_s: float = 5.0):
         self.stream = stream if stream is not None else sys.stderr
         self.label = label
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        try:
+            self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        except (OSError, ValueError):  # a closed stream
+            self.tty = False
         self.interval_s = interval_s
         self._last_line = 0.0  # set by _due on the first report
         self._drawn = False
@@ -36,12 +43,11 @@ class ProgressPrinter:
             width = 28
             filled = int(p.fraction * width)
             bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r{self.label} [{bar}] {p.fraction * 100:5.1f}%  ETA {format_eta(p.eta_s)}  {p.message[:40]:<40}")
-            self.stream.flush()
+            console.write(self.stream, f"\r{self.label} [{bar}] {p.fraction * 100:5.1f}%  "
+                                       f"ETA {format_eta(p.eta_s)}  {p.message[:40]:<40}")
             self._drawn = True
         elif self._due(p):
-            self.stream.write(f"{self.label} {p.fraction * 100:.0f}% ETA {format_eta(p.eta_s)} {p.message}\n")
-            self.stream.flush()
+            console.write(self.stream, f"{self.label} {p.fraction * 100:.0f}% ETA {format_eta(p.eta_s)} {p.message}\n")
 
     def _due(self, p: Progress) -> bool:
         """Plain lines: the first after `interval_s`, then one per interval, and one final "100%" line
@@ -60,6 +66,5 @@ class ProgressPrinter:
 
     def close(self) -> None:
         if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+            console.write(self.stream, "\n")
             self._drawn = False

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 from . import tasks as T
 from .imageio import ImageReadError, is_supported_image_path, read_photo
+from .safe_files import FileRefused, format_size, open_regular
 
 
 class DataError(ValueError):
@@ -48,11 +50,8 @@ def load_image_source(source: str | Path, min_side: int, min_images: int = 1,
     Unreadable or too-small photos are left out and named in `skipped`; fewer than `min_images`
     usable ones is a DataError, raised before anything trains."""
     source = Path(source)
-    if source.suffix == ".npy":
-        crops = np.load(source, allow_pickle=False, mmap_mode="r")
-        if crops.ndim != 4 or crops.shape[3] != 3 or crops.dtype != np.uint8:
-            raise DataError(f"{source}: expected uint8 crops shaped N x H x W x 3, got {crops.dtype} {crops.shape}")
-        return [np.asarray(c) for c in crops]
+    if source.suffix.lower() == ".npy":
+        return [np.asarray(c) for c in load_crop_pack(source)]
     paths = find_images(source)
     if not paths:
         raise DataError(f"{source}: no images found (looked for png, jpg, tif, webp, bmp)")
@@ -64,6 +63,54 @@ def load_image_source(source: str | Path, min_side: int, min_images: int = 1,
         raise DataError(f"{source}: need at least {min_images} readable {noun} of at least {min_side} px, "
                         f"found {len(images)}{detail}")
     return images
+
+
+def load_crop_pack(path: str | Path) -> np.ndarray:
+    """A .npy of uint8 crops (N x H x W x 3), memory-mapped read-only.
+
+    The header is read and checked before anything else: a regular file only (never a pipe or a
+    device), no pickled Python objects (`allow_pickle=False`), and a file at least as long as the
+    header claims. Every problem is a DataError with one line naming the file."""
+    path = Path(path)
+    fmt = np.lib.format
+    try:
+        with open_regular(path, "crop pack") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            try:
+                version = fmt.read_magic(fh)
+                if version == (1, 0):
+                    shape, fortran, dtype = fmt.read_array_header_1_0(fh)
+                elif version in ((2, 0), (3, 0)):
+                    shape, fortran, dtype = fmt.read_array_header_2_0(fh)
+                else:
+                    raise ValueError(f"unknown .npy format version {version}")
+            except (ValueError, SyntaxError, TypeError, EOFError, OverflowError) as exc:
+                raise DataError(f"{path}: not a crop pack (.npy header unreadable: {_short(exc)})") from None
+            offset = fh.tell()
+    except FileRefused as exc:
+        raise DataError(f"{path}: {exc.reason}") from None
+    if dtype.hasobject:
+        raise DataError(f"{path}: holds pickled Python objects, not uint8 crops (not loaded: it could run code)")
+    if len(shape) != 4 or shape[3] != 3 or dtype != np.uint8:
+        raise DataError(f"{path}: expected uint8 crops shaped N x H x W x 3, got {dtype} {tuple(shape)}")
+    n, h, w, _ = (int(v) for v in shape)
+    if n == 0 or h == 0 or w == 0:
+        raise DataError(f"{path}: holds no crops ({n} x {h} x {w} x 3)")
+    expected = n * h * w * 3
+    if size - offset < expected:
+        have = max(0, size - offset) // (h * w * 3)
+        raise DataError(f"{path}: the header claims {n} crops of {w}x{h} ({format_size(expected)}) but the file "
+                        f"holds only {format_size(max(0, size - offset))} ({have} whole crops): truncated?")
+    try:
+        return np.memmap(path, dtype=np.uint8, mode="r", shape=(n, h, w, 3), offset=offset,
+                         order="F" if fortran else "C")
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read the crop pack ({_short(exc)})") from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__
 
 
 def texture(crop: np.ndarray) -> float:

@@ -10,7 +10,12 @@ Reading (`read_photo`)
     16-bit colour to 8 bits. Metadata always comes from Pillow or from the file's own structures.
   * The EXIF orientation is applied to the pixels and reset to 1 in the stored EXIF (the rest of the
     EXIF block is kept byte for byte).
-  * The header size is checked against `MAX_PIXELS` before anything is decoded.
+  * The file is opened through `safe_files`: regular files only (a named pipe or a device is refused
+    at once, never read) and at most a few GB.
+  * The header size is checked against `MAX_PIXELS` before anything is decoded; a PNG whose image
+    data ends before its last row is refused even when its zlib stream is well formed.
+  * Library warnings (Pillow's, and what libpng/libtiff print themselves) never reach stderr: they
+    become one-line notes in `Photo.warnings`, or are dropped when the file is refused anyway.
   * Every failure is an `ImageReadError` with one line naming the file.
 
 Writing (`write_photo`)
@@ -19,6 +24,9 @@ Writing (`write_photo`)
     file or damages an existing one.
   * 16 bits are kept in PNG and TIFF; alpha in PNG, TIFF and WebP (JPEG and BMP composite it over
     white); EXIF and ICC go into PNG, JPEG, TIFF and WebP.
+  * What is written reads back: metadata a format (or the common readers of it) cannot hold — a
+    colour profile over 1 MB in PNG (Pillow's limit), EXIF over 64 KB or a profile over 16.7 MB in
+    JPEG — is left out with a warning, and the encoded header is parsed once more before writing.
   * Every failure to write is an `ImageWriteError` (an OSError) with one line naming the file.
 
 Importing this module raises Pillow's own decompression-bomb limit (`PIL.Image.MAX_IMAGE_PIXELS`)
@@ -33,7 +41,6 @@ import dataclasses
 import io
 import os
 import re
-import secrets
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -42,9 +49,13 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageFile, TiffImagePlugin, TiffTags, UnidentifiedImageError
+from PIL import Image, ImageFile, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
+from . import library_messages
 from .jpeg_quality import estimate_jpeg_quality
+from .library_messages import LibraryMessages
+from .safe_files import FileRefused, format_size, read_bytes
+from .temp_files import temp_path
 
 try:  # Pillow is normally built with LittleCMS; colour management is optional all the same.
     from PIL import ImageCms
@@ -104,6 +115,11 @@ _ICC_TIFF_TAG = 34675
 _TIFF_EXIF_TAGS = (270, 271, 272, 274, 282, 283, 296, 305, 306, 315, 316, 33432)
 _MAX_ICC_BYTES = 64 * 1024 * 1024
 _JPEG_MAX_EXIF = 65533 - 2  # one APP1 segment
+_JPEG_MAX_ICC = 255 * (65533 - 14)  # at most 255 APP2 segments of "ICC_PROFILE\0" + 2 bytes + data
+# What Pillow (and so our own reader, and many other programs) reads of a PNG colour profile: larger
+# ones make the whole file unreadable there, so they are left out of the PNGs we write.
+_PNG_MAX_ICC = PngImagePlugin.MAX_TEXT_CHUNK
+_PNG_TEXT_CHUNKS = (b"iCCP", b"tEXt", b"zTXt", b"iTXt")
 _WEBP_MAX_SIDE = 16383
 _JPEG_MAX_SIDE = 65535
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -255,17 +271,41 @@ def read_photo(path: str | os.PathLike[str]) -> Photo:
     Raises `ImageReadError` (a ValueError) for missing, empty, unreadable, truncated, corrupt or
     non-image files, directories, unsupported layouts and images over `MAX_PIXELS` pixels.
     """
-    path = Path(path)
+    return _read_photo(Path(path), "photo")
+
+
+def _read_photo(path: Path, kind: str) -> Photo:
+    """`read_photo` for a file of `kind` ("photo" or "mask": what a special file is told it is not)."""
     name = _display_name(path)
-    data = _read_bytes(path, name)
+    data = _read_bytes(path, name, kind)
+    with LibraryMessages() as lib:  # no raw library warnings on stderr: ours go into Photo.warnings
+        photo = _read_photo_data(data, path, name)
+        notes = lib.notes()
+    for note in notes:
+        if note not in photo.warnings:
+            photo.warnings.append(note)
+    return photo
+
+
+def _read_photo_data(data: bytes, path: Path, name: str) -> Photo:
     sniffed = _sniff_format(data)
     # TIFF decoders (Pillow, libtiff inside OpenCV) apply the orientation tag themselves, some
     # paths only sometimes: decode a copy with the tag set to 1 and orient the pixels here, as for
     # every other format.
     pixel_data = _without_orientation(data) if sniffed == "TIFF" else data
 
+    if sniffed == "PNG":
+        _check_png_complete(data, name, path)
     try:
-        im = Image.open(io.BytesIO(pixel_data), formats=_pillow_formats())
+        try:
+            im = Image.open(io.BytesIO(pixel_data), formats=_pillow_formats())
+        except ValueError as exc:
+            if sniffed != "PNG" or "MAX_TEXT" not in str(exc):
+                raise
+            # A colour profile or text larger than Pillow reads: decode the pixels without them (the
+            # profile is still read by _png_metadata, up to _MAX_ICC_BYTES).
+            pixel_data = _png_without_chunks(data, _PNG_TEXT_CHUNKS)
+            im = Image.open(io.BytesIO(pixel_data), formats=_pillow_formats())
     except Image.DecompressionBombError as exc:
         raise _too_large_error(name, path, _header_size(data), exc) from exc
     except UnidentifiedImageError as exc:
@@ -294,22 +334,15 @@ def read_photo(path: str | os.PathLike[str]) -> Photo:
             raise ImageReadError(f"{name}: image data is truncated or corrupt", path) from exc
 
 
-def _read_bytes(path: Path, name: str) -> bytes:
+def _read_bytes(path: Path, name: str, kind: str = "photo") -> bytes:
+    """The file's bytes: regular files only (a pipe or a device is refused, never read), at most
+    the cap of `kind` (safe_files.KINDS)."""
     try:
-        if path.is_dir():
-            raise ImageReadError(f"{name}: is a directory", path)
-        data = path.read_bytes()
-    except ImageReadError:
-        raise
-    except FileNotFoundError as exc:
-        raise ImageReadError(f"{name}: file not found", path) from exc
-    except IsADirectoryError as exc:
-        raise ImageReadError(f"{name}: is a directory", path) from exc
-    except PermissionError as exc:
-        raise ImageReadError(f"{name}: cannot read: permission denied", path) from exc
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise ImageReadError(f"{name}: cannot read: {reason}", path) from exc
+        data = read_bytes(path, kind)
+    except FileRefused as exc:
+        raise ImageReadError(f"{name}: {exc.reason}", path) from None
+    except MemoryError as exc:
+        raise ImageReadError(f"{name}: not enough memory to read this file", path) from exc
     if not data:
         raise ImageReadError(f"{name}: file is empty (0 bytes)", path)
     return data
@@ -566,7 +599,8 @@ def _cmyk_to_rgb(
 def _decode_opencv(
     data: bytes, name: str, path: Path, gray_hint: bool
 ) -> tuple[np.ndarray, np.ndarray | None, int]:
-    arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    with library_messages.c_stderr():  # libpng/libtiff print their complaints themselves
+        arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if arr is None:
         raise ImageReadError(f"{name}: image data is truncated or corrupt", path)
     if arr.ndim == 2:
@@ -668,6 +702,74 @@ def _iter_png_chunks(data: bytes):
         pos += 12 + length
         if ctype == b"IEND":
             break
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples per pixel
+# Adam7 passes: (first column, first row, column step, row step)
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _check_png_complete(data: bytes, name: str, path: Path) -> None:
+    """Refuse a PNG whose image data ends before its last row, even when the zlib stream is well
+    formed (decoders fill the missing rows in without a word). Inflates the IDAT data once, counting
+    bytes without keeping them; damage of any other kind is left for the decoder to report."""
+    if len(data) < 33 or data[12:16] != b"IHDR":
+        return
+    width, height, depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    channels = _PNG_CHANNELS.get(color_type)
+    if channels is None or depth not in (1, 2, 4, 8, 16) or width == 0 or height == 0:
+        return
+    if width * height > MAX_PIXELS:
+        return  # refused by the size check, before anything is inflated
+
+    def row_bytes(w: int) -> int:
+        return 1 + (w * channels * depth + 7) // 8
+
+    if interlace:
+        expected = 0
+        for x0, y0, dx, dy in _ADAM7:
+            pass_w = (width - x0 + dx - 1) // dx if width > x0 else 0
+            pass_h = (height - y0 + dy - 1) // dy if height > y0 else 0
+            if pass_w and pass_h:
+                expected += pass_h * row_bytes(pass_w)
+    else:
+        expected = height * row_bytes(width)
+
+    inflater = zlib.decompressobj()
+    produced = 0
+    seen_idat = False
+    try:
+        for ctype, body in _iter_png_chunks(data):
+            if ctype != b"IDAT":
+                if seen_idat:
+                    break  # IDAT chunks are consecutive: the image data is over
+                continue
+            seen_idat = True
+            chunk = body
+            while chunk and produced < expected and not inflater.eof:
+                produced += len(inflater.decompress(chunk, 1 << 20))
+                chunk = inflater.unconsumed_tail
+            if produced >= expected or inflater.eof:
+                break
+    except zlib.error:
+        return  # corrupt rather than short: the decoder says so
+    if not seen_idat or produced >= expected:
+        return
+    if not inflater.eof:  # the file itself is cut off (no end of the zlib stream)
+        raise ImageReadError(f"{name}: image data is truncated or corrupt", path)
+    if interlace:
+        detail = "the interlaced image data ends early"
+    else:
+        detail = f"only {produced // row_bytes(width)} of {height} rows are present"
+    raise ImageReadError(f"{name}: image data is truncated or corrupt ({detail})", path)
+
+
+def _png_without_chunks(data: bytes, drop: tuple[bytes, ...]) -> bytes:
+    parts = [_PNG_SIGNATURE]
+    for ctype, body in _iter_png_chunks(data):
+        if ctype not in drop:
+            parts.append(_png_chunk(ctype, body))
+    return b"".join(parts)
 
 
 def _png_metadata(data: bytes, warnings: list[str]) -> tuple[bytes | None, bytes | None]:
@@ -858,7 +960,9 @@ def write_photo(
     _check_destination(path, name, overwrite)
     warnings: list[str] = []
     try:
-        data = _encode(photo, fmt, int(jpeg_quality), warnings, name)
+        with LibraryMessages() as lib:
+            data = _encode_readable(photo, fmt, int(jpeg_quality), warnings, name)
+            warnings.extend(n for n in lib.notes() if n not in warnings)
     except ImageWriteError:
         raise
     except MemoryError as exc:
@@ -899,8 +1003,7 @@ def _os_write_error(name: str, path: Path, exc: OSError) -> ImageWriteError:
 
 
 def _atomic_write(path: Path, data: bytes, overwrite: bool, name: str) -> None:
-    folder = path.parent
-    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    tmp = temp_path(path)  # ".<name>.rednet-<host>-<pid>-<random>.tmp": swept after a crash
     try:
         with open(tmp, "xb") as fh:
             fh.write(data)
@@ -985,6 +1088,43 @@ def _exif_for_write(exif: bytes | None, warnings: list[str]) -> bytes | None:
     return _reset_orientation(exif)[0]
 
 
+def _encode_readable(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str) -> bytes:
+    """`_encode`, then the promise that we can read the file back: its header and metadata are
+    parsed as `read_photo` will; if they cannot be, the metadata is left out (with a warning)."""
+    data = _encode(photo, fmt, quality, warnings, name)
+    problem = _unreadable_header(data, fmt)
+    if problem is None:
+        return data
+    if photo.exif is None and photo.icc is None:
+        raise ValueError(f"the encoded {fmt} file could not be read back ({problem})")
+    warnings.append(f"the EXIF data and colour profile could not be stored in a readable {fmt} file "
+                    "and were left out")
+    data = _encode(photo.replace(exif=None, icc=None), fmt, quality, [], name)
+    problem = _unreadable_header(data, fmt)
+    if problem is not None:
+        raise ValueError(f"the encoded {fmt} file could not be read back ({problem})")
+    return data
+
+
+def _unreadable_header(data: bytes, fmt: str) -> str | None:
+    """Why the header and metadata of an encoded file would not open (None when they do). TIFF is
+    ours by hand and may be read by OpenCV: only Pillow-read formats are checked."""
+    if fmt not in ("PNG", "JPEG", "WEBP"):
+        return None
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt]) as im:
+            if fmt == "PNG" and im.format != "PNG":
+                return "not recognised as PNG"
+    except Exception as exc:  # noqa: BLE001 - whatever stops Pillow stops our reader
+        return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    return None
+
+
+def _too_large_note(what: str, size: int, fmt_name: str, limit: int) -> str:
+    return (f"the {what} is too large for a {fmt_name} file ({format_size(size)}; at most "
+            f"{format_size(limit)}) and was left out")
+
+
 def _encode(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str) -> bytes:
     exif = _exif_for_write(photo.exif, warnings)
     h, w = photo.pixels.shape[:2]
@@ -995,11 +1135,11 @@ def _encode(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str
             arr = _layout(photo, bits=16, keep_alpha=True)
             channels = 1 if arr.ndim == 2 else arr.shape[2]
             return _png_insert_metadata(
-                _encode_png16(arr), _icc_for(photo.icc, channels, warnings), exif
+                _encode_png16(arr), _png_icc(_icc_for(photo.icc, channels, warnings), warnings), exif
             )
         arr = _layout(photo, bits=8, keep_alpha=True)
         channels = 1 if arr.ndim == 2 else arr.shape[2]
-        icc = _icc_for(photo.icc, channels, warnings)
+        icc = _png_icc(_icc_for(photo.icc, channels, warnings), warnings)
         Image.fromarray(arr).save(buf, "PNG", **_meta(icc, exif))
         return buf.getvalue()
 
@@ -1022,15 +1162,17 @@ def _encode(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str
             )
         arr = _layout(photo, bits=8, keep_alpha=False)
         if exif is not None and len(exif) > _JPEG_MAX_EXIF:
-            warnings.append("the EXIF data is too large for a JPEG file and was left out")
+            warnings.append(_too_large_note("EXIF data", len(exif), "JPEG", _JPEG_MAX_EXIF))
             exif = None
         channels = 1 if arr.ndim == 2 else 3
+        icc = _icc_for(photo.icc, channels, warnings)
+        if icc is not None and len(icc) > _JPEG_MAX_ICC:
+            warnings.append(_too_large_note("colour profile", len(icc), "JPEG", _JPEG_MAX_ICC))
+            icc = None
         options: dict[str, Any] = {"quality": quality}
         if quality >= 90 and channels == 3:
             options["subsampling"] = 0
-        Image.fromarray(arr).save(
-            buf, "JPEG", **options, **_meta(_icc_for(photo.icc, channels, warnings), exif)
-        )
+        Image.fromarray(arr).save(buf, "JPEG", **options, **_meta(icc, exif))
         return buf.getvalue()
 
     if fmt == "WEBP":
@@ -1054,6 +1196,13 @@ def _encode(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str
     return buf.getvalue()
 
 
+def _png_icc(icc: bytes | None, warnings: list[str]) -> bytes | None:
+    if icc is not None and len(icc) > _PNG_MAX_ICC:
+        warnings.append(_too_large_note("colour profile", len(icc), "PNG", _PNG_MAX_ICC))
+        return None
+    return icc
+
+
 def _meta(icc: bytes | None, exif: bytes | None) -> dict[str, bytes]:
     meta: dict[str, bytes] = {}
     if icc:
@@ -1074,7 +1223,8 @@ def _encode_png16(arr: np.ndarray) -> bytes:
     channels = 1 if arr.ndim == 2 else arr.shape[2]
     if channels != 2:
         bgr = arr if channels == 1 else np.ascontiguousarray(arr[..., [2, 1, 0, 3][:channels]])
-        ok, encoded = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+        with library_messages.c_stderr():
+            ok, encoded = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
         if not ok:
             raise ValueError("OpenCV could not encode the PNG")
         return encoded.tobytes()
@@ -1197,7 +1347,7 @@ def read_mask(
     raises `MaskSizeError` on a mismatch; unreadable files raise `ImageReadError`.
     """
     path = Path(path)
-    photo = read_photo(path)
+    photo = _read_photo(path, "mask")
     if size is not None:
         want_w, want_h = int(size[0]), int(size[1])
         if (photo.width, photo.height) != (want_w, want_h):

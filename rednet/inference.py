@@ -15,6 +15,7 @@ What makes it fast and lean (measured in docs/bench.md):
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -33,6 +34,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from .device import autocast_dtype, default_precision, resolve_device  # noqa: E402
+from .ensemble import ensemble_mean  # noqa: E402
 from .progress import SubState, TaskState, ensure_state  # noqa: E402
 from .registry import LoadedModel, ModelDescriptor  # noqa: E402
 from .tiling import run_tiled  # noqa: E402
@@ -238,9 +240,11 @@ def _as_tensor(x: np.ndarray) -> torch.Tensor:
 
 def run_model(model: LoadedModel, x: np.ndarray, *, device: str | torch.device = "auto",
               tile: int | None = None, precision: str | None = None,
-              state: TaskState | SubState | None = None, cond: float | None = None) -> np.ndarray:
+              state: TaskState | SubState | None = None, cond: float | None = None,
+              ensemble: bool = False) -> np.ndarray:
     """Apply `model` to `x` (HxWxC float32); returns HxWx3 float32. With `cond`, a constant channel of
-    that value is appended to `x` (built per tile, never for the whole photo). Halves the tile on CUDA
+    that value is appended to `x` (built per tile, never for the whole photo). With `ensemble`, the
+    mean over the 8 flips/rotations of `x` (8x the time; see `ensemble`). Halves the tile on CUDA
     OOM, then falls back to CPU."""
     state = ensure_state(state)
     dev = resolve_device(device)
@@ -254,11 +258,13 @@ def run_model(model: LoadedModel, x: np.ndarray, *, device: str | torch.device =
         size = tile or auto_tile(model, dev, prec)
         try:
             with torch.inference_mode():
-                out = run_tiled(_prepare(model.net, dev), tensor, tile=size, margin=d.margin, align=d.block,
-                                out_channels=d.colors, device=dev,
-                                dtype=autocast_dtype(prec), state=state,
-                                channels_last=dev.type in ("cpu", "cuda"), cond=cond,
-                                flexible=tile is None)
+                run = functools.partial(run_tiled, _prepare(model.net, dev), tile=size, margin=d.margin,
+                                        align=d.block, out_channels=d.colors, device=dev,
+                                        dtype=autocast_dtype(prec),
+                                        channels_last=dev.type in ("cpu", "cuda"), cond=cond,
+                                        flexible=tile is None)
+                # an out-of-memory pass restarts the whole ensemble: the accumulator holds part of it
+                out = ensemble_mean(run, tensor, d.colors, state) if ensemble else run(tensor, state=state)
             return out[0].permute(1, 2, 0).numpy()
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()

@@ -66,3 +66,8 @@ def user_models_dir() -> Path:
 
 def user_config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def user_cache_dir() -> Path:
+    """Files that can be recomputed at any time (e.g. `rednet eval`'s peer scores)."""
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))

@@ -20,8 +20,10 @@ import torch
 from torch import nn
 
 from .arch import BLOCK, REDNet, SpaceToDepthREDNet
+from . import safe_json
 from .atomic import atomic_write, atomic_write_text
 from .paths import shipped_weights_dir, user_models_dir
+from .safe_files import FileRefused, check_regular, describe, open_regular
 
 TASKS = ("denoise", "sr", "jpeg", "inpaint")
 
@@ -35,6 +37,9 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 # What a model file may claim: anything outside is refused before memory is allocated for it.
 MIN_DEPTH, MAX_DEPTH, MAX_WIDTH = 4, 60, 512
 COLORS = (1, 3)
+# A descriptor is a flat object of a dozen fields; a card a small document.
+DESCRIPTOR_MAX_BYTES, DESCRIPTOR_MAX_DEPTH = 64 * 1024, 8
+CARD_MAX_BYTES, CARD_MAX_DEPTH = 1 << 20, 32
 
 
 class ModelError(ValueError):
@@ -84,7 +89,7 @@ class ModelDescriptor:
 
     @classmethod
     def from_json(cls, text: str) -> "ModelDescriptor":
-        data = json.loads(text)
+        data = safe_json.loads(text, max_depth=DESCRIPTOR_MAX_DEPTH, max_bytes=DESCRIPTOR_MAX_BYTES)
         if not isinstance(data, dict):
             raise ValueError(f"expected a JSON object, got {type(data).__name__}")
         for key in ("scale_range", "sigma_range", "quality_range"):
@@ -186,9 +191,13 @@ def card_path(weights: Path) -> Path:
 
 
 def read_card(weights: Path) -> dict:
-    """The model card beside `weights`; {} when there is none or it is unreadable (a card is optional)."""
+    """The model card beside `weights`; {} when there is none or it is unreadable (a card is optional).
+
+    Read through safe_files/safe_json: a pipe or a device named like a card, a huge card or one
+    nested thousands of levels deep is treated as no card."""
     try:
-        card = json.loads(card_path(weights).read_text(encoding="utf-8"))
+        card = safe_json.load_file(card_path(weights), "card", max_depth=CARD_MAX_DEPTH,
+                                   max_bytes=CARD_MAX_BYTES)
     except (OSError, ValueError):
         return {}
     return card if isinstance(card, dict) else {}
@@ -257,6 +266,7 @@ def _read_safetensors(path: Path, task: str | None) -> tuple[dict[str, torch.Ten
     def invalid(exc: Exception) -> ModelError:
         return ModelError(f"{path.name}: not a valid safetensors file ({_short(exc)})")
 
+    _check_model_file(path, "model")
     try:
         handle = safe_open(str(path), framework="pt")
     except Exception as exc:  # safetensors raises its own error types for junk and truncation
@@ -270,6 +280,10 @@ def _read_safetensors(path: Path, task: str | None) -> tuple[dict[str, torch.Ten
         if DESCRIPTOR_KEY in meta:
             try:
                 descriptor = ModelDescriptor.from_json(meta[DESCRIPTOR_KEY])
+            except safe_json.JSONLimitError as exc:
+                if exc.limit is None:
+                    raise ModelError(f"{path.name}: malformed model descriptor ({_short(exc)})") from None
+                raise ModelError(f"{path.name}: refused: the model descriptor is {exc}") from None
             except (ValueError, TypeError) as exc:
                 raise ModelError(f"{path.name}: malformed model descriptor ({_short(exc)})") from None
         else:
@@ -289,11 +303,23 @@ def _check_model(d: ModelDescriptor, shapes: dict[str, tuple[int, ...]], task: s
     _check_layout(d, shapes, name)
 
 
+def _check_model_file(path: Path, kind: str) -> None:
+    """ModelError unless `path` is a regular file within the size cap (a pipe would hang the load)."""
+    try:
+        check_regular(path, kind)
+    except FileRefused as exc:
+        raise ModelError(str(exc)) from None
+
+
 def _read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     try:
-        with warnings.catch_warnings():  # torch's notes about pickle protocols are not for the user
+        fh = open_regular(path, "checkpoint")
+    except FileRefused as exc:
+        raise ModelError(str(exc)) from None
+    try:
+        with fh, warnings.catch_warnings():  # torch's notes about pickle protocols are not for the user
             warnings.simplefilter("ignore")
-            obj = torch.load(str(path), map_location="cpu", weights_only=True)
+            obj = torch.load(fh, map_location="cpu", weights_only=True)
     except Exception as exc:  # includes pickle payloads refused by weights_only
         raise ModelError(f"{path.name}: refused: not a plain weights checkpoint ({_unpickle_reason(exc)}); "
                          "only tensors can be loaded, nothing in the file was run") from None
@@ -370,14 +396,27 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.is_file():
         return path
+    _refuse_special(path, name_or_path)
     for folder in (user_models_dir(), shipped_weights_dir()):
         candidate = folder / f"{name_or_path}.safetensors"
         if candidate.is_file():
             return candidate
+        _refuse_special(candidate, name_or_path)
     if path.suffix or os.sep in str(name_or_path):
         raise ModelError(f"{name_or_path}: model file not found")
     known = ", ".join(m.name for m in list_models()) or "none"
     raise ModelError(f"no model named {name_or_path!r} (known: {known})")
+
+
+def _refuse_special(path: Path, shown: str | Path) -> None:
+    """A path that exists but is no regular file (a pipe, a device, a folder) is said to be that,
+    not "not found"."""
+    what = describe(path)
+    if what in (None, "missing"):
+        return
+    if what == "a broken link":
+        raise ModelError(f"{shown}: is a broken link (the file it points to does not exist)")
+    raise ModelError(f"{shown}: is {what}, not a model file")
 
 
 def default_model_path(task: str) -> Path:
@@ -416,7 +455,11 @@ def list_models(task: str | None = None) -> list[ModelInfo]:
     for source, folder in (("shipped", shipped_weights_dir()), ("user", user_models_dir())):
         if not folder.is_dir():
             continue
-        for path in sorted(folder.glob("*.safetensors")):
+        try:
+            paths = sorted(folder.glob("*.safetensors"))
+        except OSError:
+            continue
+        for path in paths:
             info = _model_info(path, source)
             if info is not None and (task is None or info.task == task):
                 found.append(info)
@@ -427,11 +470,15 @@ def _model_info(path: Path, source: str) -> ModelInfo | None:
     from safetensors import safe_open
 
     try:
+        st = check_regular(path, "model")  # a pipe named like a model would hang safe_open
         with safe_open(str(path), framework="pt") as f:
             descriptor = ModelDescriptor.from_json((f.metadata() or {})[DESCRIPTOR_KEY])
         check_descriptor(descriptor, path.name)  # a file no one can load is not offered
     except Exception:
         return None
     card = read_card(path)
-    summary = card.get("summary") or f"RED{descriptor.depth}, width {descriptor.width}"
-    return ModelInfo(model_name(path), descriptor.task, path, source, path.stat().st_size, summary)
+    summary = card.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        summary = f"RED{descriptor.depth}, width {descriptor.width}"
+    summary = " ".join(summary.split())[:200]
+    return ModelInfo(model_name(path), descriptor.task, path, source, st.st_size, summary)

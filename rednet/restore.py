@@ -23,14 +23,20 @@ class UsageError(ValueError):
     """An option out of range or missing: the user's to fix, reported without a traceback."""
 
 
+def _exact(value) -> str:
+    """A number as short as it can be written without changing it: 1.0000001 is not "1"."""
+    short = f"{float(value):g}"
+    return short if float(short) == float(value) else repr(float(value))
+
+
 def validate_options(task: str, *, sigma=None, scale=None, quality=None, mask=None,
                      size: tuple[int, int] | None = None) -> None:
     if task not in TASKS:
         raise UsageError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if sigma is not None and not (0.0 <= float(sigma) <= T.SIGMA_MAX):
-        raise UsageError(f"--sigma must be between 0 and {T.SIGMA_MAX:g} (0-255 units), got {sigma:g}")
+        raise UsageError(f"--sigma must be between 0 and {T.SIGMA_MAX:g} (0-255 units), got {_exact(sigma)}")
     if scale is not None and not (T.SCALE_RANGE[0] <= float(scale) <= T.SCALE_RANGE[1]):
-        raise UsageError(f"--scale must be between {T.SCALE_RANGE[0]:g} and {T.SCALE_RANGE[1]:g}, got {scale:g}")
+        raise UsageError(f"--scale must be between {T.SCALE_RANGE[0]:g} and {T.SCALE_RANGE[1]:g}, got {_exact(scale)}")
     if quality is not None and not (1 <= int(quality) <= 100):
         raise UsageError(f"--quality must be between 1 and 100, got {quality}")
     if task == "inpaint":
@@ -70,15 +76,19 @@ def resolve_model(model: str | Path | LoadedModel | None, task: str) -> LoadedMo
 def restore(photo: Photo, task: str, *, sigma: float | None = None, scale: float | None = None,
             quality: int | None = None, mask: np.ndarray | None = None,
             model: str | Path | LoadedModel | None = None, device: str = "auto", tile: int | None = None,
-            precision: str | None = None, state: TaskState | SubState | None = None) -> Photo:
-    """Restore `photo` with `task`'s model; returns a new Photo (the input is left untouched)."""
+            precision: str | None = None, state: TaskState | SubState | None = None,
+            ensemble: bool = False) -> Photo:
+    """Restore `photo` with `task`'s model; returns a new Photo (the input is left untouched).
+    `ensemble`: best quality, the mean over the 8 flips/rotations of the input (8x slower)."""
     state = ensure_state(state)
     validate_options(task, sigma=sigma, scale=scale, quality=quality, mask=mask,
                      size=(photo.width, photo.height))
     loaded = resolve_model(model, task)
     rgb = _as_rgb(photo.pixels)
     alpha = photo.alpha
-    run = functools.partial(run_model, loaded, device=device, tile=tile, precision=precision)
+    # every task runs through `run`, so `ensemble` reaches each (inpaint: the mask channel is part of
+    # the network input, so it is flipped with the photo)
+    run = functools.partial(run_model, loaded, device=device, tile=tile, precision=precision, ensemble=ensemble)
     notes: list[str] = []
 
     if task == "denoise":

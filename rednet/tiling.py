@@ -65,10 +65,16 @@ def flexible_grid(height: int, width: int, tile: int, margin: int, align: int = 
     return _spans(height, best[1], align), _spans(width, best[2], align)
 
 
+def _mirror(start: int, end: int, length: int, flipped: bool) -> tuple[int, int]:
+    """Where the span start..end of a flipped axis of `length` lies on the unflipped axis."""
+    return (length - end, length - start) if flipped else (start, end)
+
+
 def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_channels: int,
               device: torch.device, dtype: torch.dtype | None = None,
               state: TaskState | SubState | None = None, channels_last: bool = False,
-              cond: float | None = None, flexible: bool = False, align: int = 1) -> torch.Tensor:
+              cond: float | None = None, flexible: bool = False, align: int = 1,
+              flip: tuple[bool, bool] = (False, False), add_to: torch.Tensor | None = None) -> torch.Tensor:
     """Apply `net` to `x` (1xCxHxW, on the CPU, any strides) tile by tile on `device`; returns
     1xOxHxW float32 on the CPU (channels-last in memory).
 
@@ -78,6 +84,12 @@ def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_chan
     `align`: tiles and their margins start at multiples of this, for a network that folds
     `align` x `align` blocks into channels (a space-to-depth RED-Net: 2), so each tile's blocks are
     the whole image's blocks; `margin` must then be a multiple of it.
+    `flip`: (rows, columns) to reverse: the network sees `x` flipped and its output is flipped back,
+    tile by tile, so that no flipped copy of the photo is made (torch has no negative strides). The
+    grid is laid on the flipped image, so the result is exactly flip(net(flip(x))) (for a
+    space-to-depth network the 2x2 blocks then start at the far edge of an odd-sized photo).
+    `add_to`: add the output into this 1xOxHxW tensor (any strides) and return it, instead of
+    writing a new one (the self-ensemble's accumulator; see `ensemble`).
     """
     state = ensure_state(state)
     if margin % align:
@@ -87,17 +99,21 @@ def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_chan
         rows, cols = flexible_grid(height, width, tile, margin, align)
     else:
         rows, cols = tile_grid(height, tile, align), tile_grid(width, tile, align)
-    out = torch.empty((1, height, width, out_channels), dtype=torch.float32).permute(0, 3, 1, 2)
+    out = add_to if add_to is not None else \
+        torch.empty((1, height, width, out_channels), dtype=torch.float32).permute(0, 3, 1, 2)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
+    dims = [d for d, on in ((2, flip[0]), (3, flip[1])) if on]
     total, done = len(rows) * len(cols), 0
     autocast = (torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None
                 else contextlib.nullcontext())
     for y0, y1 in rows:
         for x0, x1 in cols:
             state.check()
+            # the tile and its margins in the flipped image's coordinates, then where they are in `x`
             ty0, ty1 = max(0, y0 - margin), min(height, y1 + margin)
             tx0, tx1 = max(0, x0 - margin), min(width, x1 + margin)
-            window = x[:, :, ty0:ty1, tx0:tx1]
+            (sy0, sy1), (sx0, sx1) = _mirror(ty0, ty1, height, flip[0]), _mirror(tx0, tx1, width, flip[1])
+            window = x[:, :, sy0:sy1, sx0:sx1]
             if cond is None:
                 patch = window.to(device, non_blocking=True).contiguous(memory_format=fmt)
             else:
@@ -105,11 +121,20 @@ def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_chan
                                     memory_format=fmt)
                 patch[:, :channels].copy_(window)
                 patch[:, channels:].fill_(cond)
+            if dims:
+                patch = patch.flip(dims).contiguous(memory_format=fmt)
             with autocast:
                 pred = net(patch)
             del patch
-            out[:, :, y0:y1, x0:x1].copy_(pred[:, :, y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0])
-            del pred
+            kept = pred[:, :, y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0]
+            if dims:
+                kept = kept.flip(dims)
+            (oy0, oy1), (ox0, ox1) = _mirror(y0, y1, height, flip[0]), _mirror(x0, x1, width, flip[1])
+            if add_to is not None:
+                out[:, :, oy0:oy1, ox0:ox1].add_(kept.to(out.device))  # add_, unlike copy_, needs one device
+            else:
+                out[:, :, oy0:oy1, ox0:ox1].copy_(kept)
+            del pred, kept
             done += 1
             state.report(done / total, f"tile {done} of {total}")
     return out

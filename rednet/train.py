@@ -235,6 +235,7 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
     start = time.monotonic()
     paused = 0.0  # time spent paused does not count against a time budget
     stopped, stale = "iterations", 0
+    last_val = before
 
     def save_checkpoint():
         if not dist.is_main:  # rank 0 writes; the others hold identical weights
@@ -281,8 +282,9 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
             history.append(entry)
             if on_log is not None:
                 on_log(entry)
+            last_val = entry.get("val_psnr", last_val)
             state.report(progress if cfg.minutes else step / cfg.iters,
-                         f"step {step}/{cfg.iters}  loss {entry['loss']:.5f}")
+                         f"step {step}/{cfg.iters}  loss {entry['loss']:.5f}  val {last_val:.2f} dB")
             if step % cfg.checkpoint_every == 0:
                 save_checkpoint()
             if cfg.patience is not None and "val_psnr" in entry and stale >= cfg.patience:

@@ -21,12 +21,24 @@ Steps (each one is skipped when its result is already there, so re-running is ch
 their statistics) so the allow list can be re-audited by eye.
 
 Packages looked at and NOT used (their images are illustrations, logos, gradients, 3-D renders,
-screenshots or diagrams, not photographs): ukui-wallpapers, gnome-backgrounds (43),
-sway-backgrounds, desktop-base, xfdesktop4-data, fluxbox, variety, wmaker-data, terminology-data,
-jigzo-data, inkscape-tutorials, imagemagick-6-doc, gimp-data, libreoffice-common, hugin-data.
+screenshots or diagrams, not photographs): ukui-wallpapers (20.04.3, all 12 are renders),
+gnome-backgrounds (43.1, all 16 are renders/patterns), sway-backgrounds (1.7, logo render),
+desktop-base, xfdesktop4-data, fluxbox, variety, wmaker-data, terminology-data, jigzo-data,
+inkscape-tutorials, imagemagick-6-doc, gimp-data, libreoffice-common, hugin-data, slim, eterm,
+fvwm-crystal, fotoxx-common (screenshots and before/after collages), wordpress,
+wordpress-theme-twentytwentyone (scans of Berthe Morisot paintings),
+wordpress-theme-twentytwentytwo (bird illustrations), wordpress-theme-twentytwentythree,
+libvips-doc (owl.jpg: JPEG quality 60, visible blocking), libleptonica-dev (pencil drawing),
+wx3.2-examples (horse.png is 200 px), pyqt5-examples (copies of Qt's example images), python3-kivy,
+blender-data (matcaps, equirectangular HDRs), extremetuxracer-data (Terragen skyboxes, 256-px
+tileable textures), colobot-common-textures, mypaint-data-extras (paper textures),
+gimp-data-extras, ulcc (clip art), gbrainy, gnuplot-doc, ogre-1.12-doc (screenshots),
+tuxpaint-stamps-default (every stamp has transparency).
 python3-imageio is *forbidden*: it ships scikit-image's ``astronaut`` and ``chelsea`` (our
-evaluation photos). Never used (reserved for independent evaluation): KDE's and Lomiri's packages
-(plasma-*, palapeli-*, lomiri-*, kde*) and scikit-image's sample photos; ``FORBIDDEN`` enforces it.
+evaluation photos); so is python3-pywt: ``pywt/data/camera.npz`` is scikit-image's ``camera``.
+Never used (reserved for independent evaluation): KDE's and Lomiri's packages (plasma-*,
+palapeli-*, lomiri-*, kde*, and KDE applications such as digikam, gcompris, marble) and
+scikit-image's sample photos; ``FORBIDDEN`` enforces it.
 """
 
 from __future__ import annotations
@@ -56,6 +68,13 @@ PACKAGES: dict[str, str] = {
     "python3-sklearn": "sklearn",
     "python-matplotlib-data": "matplotlib",
     "python3-scipy": "scipy",
+    "scratch": "scratch",
+    "gimp-help-en": "gimphelp",
+    "qtbase5-examples": "qtbase",
+    "qtdeclarative5-examples": "qtquick",
+    "golang-golang-x-image-dev": "goimage",
+    "afterstep-data": "afterstep",
+    "libirrlicht-doc": "irrlicht",
 }
 
 # Versions this list was curated against (Debian 12 "bookworm"); a different version only warns.
@@ -68,13 +87,27 @@ CURATED_VERSIONS: dict[str, str] = {
     "python3-sklearn": "1.2.1+dfsg-1",
     "python-matplotlib-data": "3.6.3-1",
     "python3-scipy": "1.10.1-2",
+    "scratch": "1.4.0.6~dfsg1-6.1",
+    "gimp-help-en": "2.10.34-2",
+    "qtbase5-examples": "5.15.8+dfsg-11+deb12u3",
+    "qtdeclarative5-examples": "5.15.8+dfsg-3",
+    "golang-golang-x-image-dev": "0.5.0-1",
+    "afterstep-data": "2.2.12-15",
+    "libirrlicht-doc": "1.8.5+ds2-1",
 }
 
-# KDE's and Lomiri's packages are reserved for independent evaluation; scikit-image's sample photos
-# are the public evaluation set (python3-imageio bundles two of them).
+# KDE's and Lomiri's packages (and KDE applications) are reserved for independent evaluation;
+# scikit-image's sample photos are the public evaluation set (python3-imageio bundles astronaut and
+# chelsea, python3-pywt bundles camera).
 FORBIDDEN = re.compile(
-    r"^(plasma-|palapeli|lomiri-|kde|python3?-skimage|python-skimage|python3-imageio)"
+    r"^(plasma-|palapeli|lomiri-|kde|digikam|gcompris|marble"
+    r"|python3?-skimage|python-skimage|python3?-imageio|python3?-pywt)"
 )
+
+_QT = "usr/lib/*/qt5/examples"  # * = the multiarch triplet (x86_64-linux-gnu on amd64)
+_GH = "usr/share/gimp/2.0/help/en/images"
+_GO = "usr/share/gocode/src/golang.org/x/image/testdata"
+_SB = "usr/share/scratch/Media/Backgrounds"
 
 # Candidate files per package (everything matching was looked at; see --review).
 CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -107,6 +140,35 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "usr/share/matplotlib/mpl-data/sample_data/*.png",
     ),
     "python3-scipy": ("usr/lib/python3/dist-packages/scipy/misc/face.dat",),
+    "scratch": (f"{_SB}/*/*.jpg", f"{_SB}/*/*.gif", f"{_SB}/*/*.png", f"{_SB}/*.gif"),
+    # Only the unprocessed originals of the manual's examples (the rest are filtered variants of
+    # them, screenshots or diagrams).
+    "gimp-help-en": (
+        f"{_GH}/filters/examples/*orig*",
+        f"{_GH}/filters/examples/*/*orig*",
+        f"{_GH}/filters/examples/enhance/high-pass-*.png",
+        f"{_GH}/menus/select/remove-holes-*.png",
+        f"{_GH}/using/*_orig.png",
+        f"{_GH}/tutorials/quickie-*.jpg",
+        f"{_GH}/tutorials/tone-mapping/*.jpg",
+    ),
+    "qtbase5-examples": (
+        f"{_QT}/widgets/*/*/*.jpg",
+        f"{_QT}/widgets/*/*/images/*.jpg",
+        f"{_QT}/widgets/*/*/images/*.png",
+        f"{_QT}/sql/*/images/*.png",
+    ),
+    "qtdeclarative5-examples": (
+        f"{_QT}/quick/*/*/*.jpg",
+        f"{_QT}/quick/*/*/*/*.jpg",
+        f"{_QT}/quick/*/*/*/*/*.jpg",
+    ),
+    "golang-golang-x-image-dev": (f"{_GO}/*.png", f"{_GO}/*.jpeg"),
+    "afterstep-data": (
+        "usr/share/afterstep/desktop/tiles/*",
+        "usr/share/afterstep/backgrounds/.[A-Za-z]*",  # the JPEGs are hidden files
+    ),
+    "libirrlicht-doc": ("usr/share/doc/libirrlicht-dev/media/*.jpg",),
 }
 
 
@@ -120,6 +182,20 @@ class Keep:
 
 def _k(prefix: str, *names: str) -> list[Keep]:
     return [Keep(f"{prefix}/{n}") for n in names]
+
+
+def resolve(root: Path, rel: str) -> Path | None:
+    """The file a ``Keep.path`` names under ``root``, or None if it is missing.
+
+    ``rel`` may contain glob wildcards for a directory that differs between architectures (``_QT``:
+    ``usr/lib/<multiarch>/qt5/...``); it must then match exactly one file.
+    """
+    if not any(c in rel for c in "*?["):
+        return root / rel if (root / rel).exists() else None
+    hits = sorted(glob.glob(str(root / rel)))
+    if len(hits) > 1:
+        die(f"{rel!r} matches {len(hits)} files under {root}, expected one")
+    return Path(hits[0]) if hits else None
 
 
 _CV = "usr/share/doc/opencv-doc/examples"
@@ -136,6 +212,24 @@ _SCR = "usr/share/scribus/templates"
 # stereo/pairs (aloeR, leuvenB, rubberwhale2, graf3, ela_modified); scribus br2/moon (mostly black),
 # kites-bw (posterised), tiny portraits/screenshots (mantis, petr_vanek, *_pl duplicates);
 # opencv text/scenetext_*word* (crops of the kept scenetext photos).
+# scratch Backgrounds: all *.gif and basketball-court2.png (drawings; flowers.gif is a 256-colour
+# photo), bedroom*/room*/party-room/spotlight-stage/desert/woods*/underwater/school*/night-city*/
+# train-tracks3/brick-wall1/xy-grid (drawings, renders), boardwalk (pasted composite), graffiti
+# (blurred), basketball-court1-a/-b (artificial background blur), city-with-water (noisy night
+# shot), hay_field (over-processed), berkeley-mural/mural-faro (mostly a painted mural);
+# gimp-help-en: every filtered variant (taj-*, spherize-ex-*, vignette-ex-*, little_planet-*,
+# quickie-jpeg-0*0, tone-mapping results, ...), mean_curvature-ex-1/-2 (both already smoothed),
+# pan-project-origin (equirectangular), keyfob_orig (blurry), taj_orig.jpg (other crop of the kept
+# taj_orig.png), power-lines (processed version of before-auto-stretch-contrast),
+# tree-exposed-for-sky-... (side by side), *-orig drawings/diagrams; qtbase: blurpicker/background
+# (washed out), fademessage/background (macro of a monitor), composition/flower (dahlia cut out
+# onto black, jagged mask edges), puzzle/example (advert), boxes/cubemap_* (renders),
+# painting/*/images (tiles, cut-outs with alpha); qtquick: backgroundLeaves (upscaled, blurry),
+# fruit-salad (soft scan), samegame/background (bokeh render), qt-logo, listview/pics/* (< 256 px);
+# goimage: yellow_rose* (alpha), blue-purple-pink.png and go-turns-two-down-* (downscaled copies),
+# video-001 (150 px), tux*, *.webp* (test decodes); afterstep: backgrounds/.Cell/.Japanese/... and
+# the tiles (renders), .StormySkies (JPEG q72 banding), .colorclouds (over-saturated); irrlicht:
+# skyboxes (Terragen), screenshots, skins, wall/terrain/detail maps (drawn or processed).
 KEEP: dict[str, list[Keep]] = {
     "mate-backgrounds": _k(
         "usr/share/backgrounds/mate/nature",
@@ -243,6 +337,96 @@ KEEP: dict[str, list[Keep]] = {
     "python-matplotlib-data": _k("usr/share/matplotlib/mpl-data/sample_data", "grace_hopper.jpg"),
     # scipy.misc.face(): a raccoon, stored as bz2-compressed raw 768x1024x3 uint8.
     "python3-scipy": _k("usr/lib/python3/dist-packages/scipy/misc", "face.dat"),
+    # Scratch 1.4's stage backgrounds: 480x360 photos (JPEG quality 86-99).
+    "scratch": _k(
+        f"{_SB}/Indoors",
+        "chalkboard.jpg",
+        "clothing-store.jpg",
+        "hall.jpg",
+        "kitchen.jpg",
+        "the-movies-inside.jpg",
+    )
+    + _k(
+        f"{_SB}/Nature",
+        "beach-malibu.jpg",
+        "canyon.jpg",
+        "flower-bed.jpg",
+        "forest.jpg",
+        "garden-rock.jpg",
+        "grand-canyon.jpg",
+        "gravel-desert.jpg",
+        "hill.jpg",
+        "lake.jpg",
+        "moon.jpg",
+        "pathway.jpg",
+        "tree.jpg",
+        "water-and-rocks.jpg",
+        "wave.jpg",
+    )
+    + _k(
+        f"{_SB}/Outdoors",
+        "all-sports-mural.jpg",
+        "atom-playground.jpg",
+        "bench-with-view.jpg",
+        "brick-wall-and-stairs.jpg",
+        "brick-wall2.jpg",
+        "building-at-mit.jpg",
+        "building-fireproof.jpg",
+        "castle.jpg",
+        "city-with-water2.jpg",
+        "driveway.jpg",
+        "hallway_outdoors.jpg",
+        "houses.jpg",
+        "mansion.jpg",
+        "parking-ramp.jpg",
+        "pool.jpg",
+        "route66.jpg",
+        "silos.jpg",
+        "the-movies.jpg",
+        "train-tracks1.jpg",
+        "train-tracks2.jpg",
+        "village.jpg",
+        "wooden-house.jpg",
+    )
+    + _k(
+        f"{_SB}/Sports",
+        "baseball-field.jpg",
+        "football-field.jpg",
+        "playing-field.jpg",
+        "tennis-backboard.jpg",
+    ),
+    # The GIMP manual's unprocessed example photos (300-768 px).
+    "gimp-help-en": [
+        Keep(f"{_GH}/filters/examples/distort/spherize-ex-orig.jpg", stem="daisies"),
+        Keep(f"{_GH}/filters/examples/enhance/high-pass-origin.png", stem="chimpanzee"),
+        Keep(f"{_GH}/filters/examples/light-and-shadow/vignette-ex-orig.jpg", stem="squirrel"),
+        Keep(f"{_GH}/filters/examples/map/little_planet-origin.jpg", stem="meadow"),
+        Keep(f"{_GH}/filters/examples/taj_orig.png", stem="taj-mahal"),
+        Keep(f"{_GH}/menus/select/remove-holes-ex3.png", stem="sunflower"),
+        Keep(f"{_GH}/using/duck_orig.png", stem="ducklings"),
+        Keep(f"{_GH}/tutorials/quickie-crop-example-source.jpg", stem="duck"),
+        Keep(f"{_GH}/tutorials/quickie-flip-example-source.jpg", stem="soldiers"),
+        Keep(f"{_GH}/tutorials/quickie-jpeg-100.jpg", stem="red-car"),
+        Keep(f"{_GH}/tutorials/quickie-remove-background-source.jpg", stem="yellow-flower"),
+        Keep(f"{_GH}/tutorials/quickie-scale-example.jpg", stem="castle"),
+        Keep(f"{_GH}/tutorials/tone-mapping/apple-orchard-truck-from-camera.jpg", stem="truck"),
+        Keep(f"{_GH}/tutorials/tone-mapping/before-auto-stretch-contrast.jpg", stem="pylons"),
+    ],
+    "qtbase5-examples": [
+        Keep(f"{_QT}/widgets/painting/affine/bg1.jpg", stem="sea-stack"),
+        # white frame around the photo
+        Keep(f"{_QT}/widgets/graphicsview/weatheranchorlayout/images/place.jpg", "lake", trim=True),
+    ],
+    "qtdeclarative5-examples": [
+        Keep(f"{_QT}/quick/touchinteraction/flickable/content/cork.jpg"),
+        Keep(f"{_QT}/quick/customitems/scrollbar/pics/niagara_falls.jpg"),
+    ],
+    "golang-golang-x-image-dev": [
+        Keep(f"{_GO}/blue-purple-pink-large.png", stem="gophers"),
+        Keep(f"{_GO}/go-turns-two-280x360.jpeg", stem="gopher"),
+    ],
+    "afterstep-data": _k("usr/share/afterstep/desktop/tiles", "rose512.jpg"),
+    "libirrlicht-doc": _k("usr/share/doc/libirrlicht-dev/media", "rockwall.jpg"),
 }
 
 SCALES_PER_PHOTO = 3
@@ -440,7 +624,11 @@ def write_review(review: Path, roots: dict[str, Path]) -> None:
     review.mkdir(parents=True, exist_ok=True)
     tile, cols = 240, 5
     for pkg, root in roots.items():
-        kept = {k.path: k for k in KEEP[pkg]}
+        kept: dict[str, Keep] = {}
+        for k in KEEP[pkg]:
+            p = resolve(root, k.path)
+            if p is not None:
+                kept[os.path.relpath(p, root)] = k
         files = sorted({p for pat in CANDIDATES[pkg] for p in glob.glob(str(root / pat))})
         rows = (len(files) + cols - 1) // cols
         sheet = Image.new("RGB", (cols * tile, max(1, rows) * (tile + 36)), "white")
@@ -524,10 +712,11 @@ def main(argv: list[str] | None = None) -> int:
         src = PACKAGES[pkg]
         n_photos[pkg] = 0
         for k in keeps:
-            path = roots[pkg] / k.path
-            if not path.exists():
+            path = resolve(roots[pkg], k.path)
+            if path is None:
                 print(f"warning: {pkg}: {k.path} missing, skipped", file=sys.stderr)
                 continue
+            rel = os.path.relpath(path, roots[pkg])
             im = prepare(load_image(path), k)
             ok, why = is_photographic(photo_stats(im))
             if not ok:
@@ -552,7 +741,7 @@ def main(argv: list[str] | None = None) -> int:
                     small.save(tmp, optimize=False, compress_level=6)
                     tmp.replace(dst)
                     w, h = small.size
-                manifest.append(f"{name}\t{pkg}\t{versions[pkg]}\t{k.path}\t{f:.2f}\t{w}\t{h}")
+                manifest.append(f"{name}\t{pkg}\t{versions[pkg]}\t{rel}\t{f:.2f}\t{w}\t{h}")
                 n_out += 1
                 total_px += w * h
 

@@ -308,3 +308,24 @@ def test_viewer_works_while_running(window, make_photo, qtbot, monkeypatch):
     assert window.doc.has_result
     p = window.compare.canvas.image_to_widget(QPointF(1, 1))
     assert isinstance(p.toPoint(), QPoint)
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_best_quality_checkbox_reaches_restore(window, make_photo, tiny_user_models, qtbot, monkeypatch, ticked):
+    seen = []
+    real = core_restore.restore
+
+    def spy(photo, task, **kwargs):
+        seen.append(kwargs["ensemble"])
+        return real(photo, task, **kwargs)
+
+    monkeypatch.setattr(core_restore, "restore", spy)  # what the worker calls
+    assert window.open_path(make_photo("best.png"))
+    window.panel.set_task("denoise")
+    choose_model(window, tiny_user_models["denoise"])
+    assert not window.panel.ensemble_check.isChecked()  # off by default: it is 8x slower
+    window.panel.ensemble_check.setChecked(ticked)
+    wait_idle(qtbot, window)
+    run_restore(qtbot, window)
+    assert seen == [ticked] and window.doc.has_result
+    assert window.panel.ensemble_check.isEnabled()  # disabled while running, back afterwards

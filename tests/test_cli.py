@@ -131,3 +131,26 @@ def test_every_command_has_help(command, capsys):
 def test_the_console_module_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rednet", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("rednet ")
+
+
+@pytest.mark.parametrize("command", ["restore", "batch"])
+@pytest.mark.parametrize("flag", [True, False])
+def test_ensemble_flag_reaches_restore(tiny_models, photo, tmp_path, capsys, monkeypatch, command, flag):
+    from rednet import batch
+    from rednet import restore as core_restore
+
+    seen = []
+    real = core_restore.restore
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["ensemble"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(core_restore, "restore", spy)  # what `rednet restore` imports when it runs
+    monkeypatch.setattr(batch, "restore", spy)  # what `rednet batch` imported
+    source = photo if command == "restore" else photo.parent
+    output = tmp_path / ("o.png" if command == "restore" else "out")
+    code, _, err = run([command, source, "-o", output, "--task", "sr", "--scale", "2", "--model", tiny_models["sr"],
+                        *(["--ensemble"] if flag else [])], capsys)
+    assert code == 0, err
+    assert seen == [flag]

@@ -343,8 +343,8 @@ def test_a_huge_descriptor_is_refused_before_anything_is_allocated(evil_models, 
 
     cases, _ = evil_models
     built, read = [], []
-    monkeypatch.setattr(registry, "ARCHITECTURES",
-                        {"rednet": lambda d: built.append(d) or registry._build_rednet(d)})
+    monkeypatch.setattr(registry, "ARCHITECTURES", {"rednet": registry.Architecture(
+        lambda d: built.append(d) or registry._build_rednet(d), 1, "RED")})
     real_open = safetensors.safe_open
 
     class HeaderOnly:  # the real reader, but reading tensor data is recorded
