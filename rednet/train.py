@@ -300,7 +300,7 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
         final = best["psnr"]
     wall = elapsed_before + time.monotonic() - start - paused
     card = _card(cfg, descriptor, device, precision, step, wall, input_psnr, before, final, n_train, n_val,
-                 dist.world, skipped)
+                 dist.world, skipped, base_card=base.card if cfg.base is not None else {})
     if dist.is_main:
         save_model(ema, descriptor, out, card=card)
         ckpt.unlink(missing_ok=True)
@@ -323,12 +323,17 @@ def _cpu_name() -> str:
 
 
 def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, after, n_train, n_val,
-          processes=1, skipped=()) -> dict:
+          processes=1, skipped=(), base_card: dict | None = None) -> dict:
     hardware = (torch.cuda.get_device_name(device) if device.type == "cuda"
                 else f"{_cpu_name()} CPU, {torch.get_num_threads()} threads")
     if processes > 1:
         hardware += f", x{processes} processes (torchrun, DistributedDataParallel)"
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("card", "out", "resume", "data", "base", "pairs")}
+    recipe.update(arch=descriptor.arch, depth=descriptor.depth, width=descriptor.width)  # a base model's win
+    # Training accumulates over runs that each start from the last one: the card keeps them all.
+    run = {"data": str(cfg.data), "steps": steps, "patches": steps * cfg.batch, "wall_time_s": round(wall, 1),
+           "lr": cfg.lr, "hardware": hardware, "val_psnr_db": round(after, 3)}
+    history = [*(base_card or {}).get("training_history", []), run]
     return {
         "task": cfg.task,
         "architecture": f"{architecture_title(descriptor)} ({descriptor.arch}: depth {descriptor.depth}, "
@@ -345,5 +350,7 @@ def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, a
         "wall_time_s": round(wall, 1),
         "validation": {"input_psnr_db": round(input_psnr, 3), "psnr_before_db": round(before, 3),
                        "psnr_after_db": round(after, 3)},
+        "training_history": history,
+        "total_steps": sum(r["steps"] for r in history),
         **{k: v for k, v in cfg.card.items() if k not in ("summary", "training_data")},
     }

@@ -91,3 +91,13 @@ def test_a_blind_denoiser_trains_and_restores_without_a_noise_map(photo_dir, tmp
     assert model.descriptor.cond is None and model.net.convs[0].in_channels == 3
     photo = Photo(pixels=np.random.default_rng(0).random((20, 30, 3), dtype=np.float32))
     assert restore(photo, "denoise", sigma=10, model=model).pixels.shape == (20, 30, 3)
+
+
+def test_a_space_to_depth_model_trains_and_warm_starts_keep_the_whole_history(photo_dir, tmp_path):
+    first = train(_cfg(photo_dir, tmp_path, arch="rednet-s2d", iters=12, out=tmp_path / "a.safetensors"))
+    assert first.val_psnr > first.val_psnr_before
+    second = train(_cfg(photo_dir, tmp_path, base=first.path, iters=8, out=tmp_path / "b.safetensors"))
+    card = load_model(second.path, task="denoise").card
+    assert card["descriptor"]["arch"] == card["recipe"]["arch"] == "rednet-s2d"  # the base's, not the default
+    assert [r["steps"] for r in card["training_history"]] == [12, 8] and card["total_steps"] == 20
+    assert card["architecture"].startswith("space-to-depth RED4-8")
