@@ -162,8 +162,14 @@ class Runner(QObject):
 
     @Slot(int, object)
     def _on_result(self, job_id: int, result: Any) -> None:
+        # Cancel pressed after the worker finished but before its result reached this thread: the
+        # result is dropped, as for any result that arrives after cancel().
+        cancelled = self._state is not None and self._state.cancelled
         if self._finish(job_id):
-            self.finished.emit(result)
+            if cancelled:
+                self.cancelled.emit()
+            else:
+                self.finished.emit(result)
             self.done.emit()
 
     @Slot(int, object, str)

@@ -98,6 +98,23 @@ def test_a_result_that_arrives_after_cancel_is_dropped(runner, qtbot):
     assert finished == []
 
 
+def test_cancel_after_the_worker_finished_but_before_its_result_is_delivered_drops_it(runner, qtbot):
+    done = threading.Event()
+
+    def quick(*, state):
+        done.set()
+        return "too late"
+
+    finished = []
+    runner.finished.connect(finished.append)
+    with qtbot.waitSignal(runner.cancelled, timeout=5000):
+        runner.start(quick)
+        assert done.wait(5)
+        runner.pool.waitForDone(5000)  # the result is emitted and queued, not yet delivered
+        runner.cancel()
+    assert finished == []
+
+
 def test_a_new_job_replaces_the_old_one(runner, qtbot):
     results = []
     runner.finished.connect(results.append)
