@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .safe_files import FileRefused, format_size, read_bytes
+from .safe_files import format_size, read_bytes
 
 __all__ = ["MAX_DEPTH", "MAX_BYTES", "JSONLimitError", "loads", "load_file", "nesting_depth"]
 

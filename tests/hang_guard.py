@@ -96,3 +96,14 @@ def memory_cap(extra_bytes: int = 2 << 30):
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def device_link(folder: Path, device: str, name: str) -> Path:
+    """A link named like a photo or model to a device such as /dev/zero (skipped where there is none)."""
+    import pytest
+
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    link = Path(folder) / name
+    link.symlink_to(device)
+    return link

@@ -23,7 +23,7 @@ from PIL import Image
 
 from rednet.cli import main
 from rednet.imageio import Photo, read_photo, write_photo
-from tests.hang_guard import memory_cap, mkfifo, within
+from tests.hang_guard import device_link, memory_cap, mkfifo, within
 
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and /dev need POSIX")
 SECONDS = 30  # "answers within seconds", with room for a loaded test machine
@@ -64,12 +64,6 @@ def restore_args(src, out, model, *extra) -> list:
     return ["restore", src, "-o", out, "--task", "denoise", "--sigma", "10", "--model", model, *extra]
 
 
-def device_link(folder: Path, device: str, name: str) -> Path:
-    if not os.path.exists(device):
-        pytest.skip(f"no {device}")
-    link = folder / name
-    link.symlink_to(device)
-    return link
 
 
 # ------------------------------------------------------------------------------------------------

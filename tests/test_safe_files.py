@@ -17,7 +17,7 @@ from PIL import Image
 from rednet import safe_files
 from rednet.imageio import ImageReadError, read_mask, read_photo
 from rednet.safe_files import FileRefused, check_regular, describe, open_regular, problem, read_bytes, read_text
-from tests.hang_guard import memory_cap, mkfifo, within
+from tests.hang_guard import device_link, memory_cap, mkfifo, within
 
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and /dev need POSIX")
 
@@ -35,12 +35,6 @@ def fifo(tmp_path) -> Path:
     return path
 
 
-def _device_link(tmp_path: Path, device: str, name: str) -> Path:
-    if not os.path.exists(device):
-        pytest.skip(f"no {device}")
-    link = tmp_path / name
-    link.symlink_to(device)
-    return link
 
 
 # ------------------------------------------------------------------------------------------------
@@ -59,7 +53,7 @@ def test_a_named_pipe_is_refused_at_once(fifo, call):
 @posix_only
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_a_link_to_a_device_is_refused_without_reading(tmp_path, device):
-    link = _device_link(tmp_path, device, "photo.jpg")
+    link = device_link(tmp_path, device, "photo.jpg")
     with memory_cap(), pytest.raises(FileRefused, match=r"^photo\.jpg: is a device, not a photo$"):
         read_bytes(link, "photo")
     assert describe(link) == "a device"
@@ -148,7 +142,7 @@ def test_a_named_pipe_as_photo_or_mask(fifo):
 @posix_only
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_a_device_as_photo_is_refused_not_read_until_memory_runs_out(tmp_path, device):
-    link = _device_link(tmp_path, device, "scan.tif")
+    link = device_link(tmp_path, device, "scan.tif")
     with memory_cap():  # were it read, it would end in MemoryError here, not in the OOM killer
         assert _read_error(link) == "scan.tif: is a device, not a photo"
         if device == "/dev/zero":
