@@ -151,7 +151,8 @@ class Setting:
     sigma: float | None = None  # denoise: the true noise level, for the noise-estimate row
 
 
-def _photo(px: np.ndarray, jpeg_quality: int | None = None) -> Photo:
+def eval_input_photo(px: np.ndarray, jpeg_quality: int | None = None) -> Photo:
+    """An 8-bit photo as an evaluation input (a JPEG when `jpeg_quality` is given, so its quality is read)."""
     return Photo(pixels=px.astype(np.float32), alpha=None, bit_depth=8, exif=None, icc=None,
                  format="JPEG" if jpeg_quality else "PNG", jpeg_quality=jpeg_quality, path=None)
 
@@ -159,7 +160,7 @@ def _photo(px: np.ndarray, jpeg_quality: int | None = None) -> Photo:
 def _denoise_case(sigma):
     def make(clean, rng):
         noisy = deg.add_gaussian_noise(clean, sigma, rng)
-        return Case(clean, noisy, _photo(noisy), {"sigma": sigma}, noisy, quantize_ours=False)
+        return Case(clean, noisy, eval_input_photo(noisy), {"sigma": sigma}, noisy, quantize_ours=False)
     return make
 
 
@@ -168,7 +169,7 @@ def _sr_case(scale):
         h, w = clean.shape[0] // scale * scale, clean.shape[1] // scale * scale  # crop to a multiple of scale
         hr = clean[:h, :w]
         lr = deg.quantize8(deg.bicubic_resize(hr, (w // scale, h // scale)))
-        return Case(hr, lr, _photo(lr), {"scale": scale}, _bicubic_up(lr, hr), border=scale, luma=True)
+        return Case(hr, lr, eval_input_photo(lr), {"scale": scale}, _bicubic_up(lr, hr), border=scale, luma=True)
     return make
 
 
@@ -176,7 +177,7 @@ def _jpeg_case(q):
     def make(clean, rng):
         data = P.jpeg_encode(clean, q)  # one file: our model gets its decoded pixels, jpegqs its bytes
         decoded = P.jpeg_decode(data, clean.shape[2])
-        return Case(clean, decoded, _photo(decoded, jpeg_quality=q), {}, decoded, extra={"jpeg": data})
+        return Case(clean, decoded, eval_input_photo(decoded, jpeg_quality=q), {}, decoded, extra={"jpeg": data})
     return make
 
 
@@ -184,7 +185,7 @@ def _inpaint_case():
     def make(clean, rng):
         mask = deg.text_mask(clean.shape[0], clean.shape[1], rng, size_range=(14, 34), dilate=1)
         holed = np.where(mask[..., None], 1.0, clean).astype(np.float32)  # white text over the photo
-        return Case(clean, holed, _photo(holed), {"mask": mask}, holed, extra={"mask": mask})
+        return Case(clean, holed, eval_input_photo(holed), {"mask": mask}, holed, extra={"mask": mask})
     return make
 
 

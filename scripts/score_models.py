@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rednet import degradations as deg  # noqa: E402
 from rednet.evalset import EVAL_PHOTOS, is_colour, load_eval_photo  # noqa: E402
-from rednet.imageio import Photo  # noqa: E402
+from rednet.evaluate import eval_input_photo  # noqa: E402
 from rednet.metrics import psnr, rgb_to_y  # noqa: E402
 from rednet.restore import resolve_model, restore  # noqa: E402
 
@@ -33,11 +33,6 @@ SETTINGS = {
     "jpeg": [("colour q10", 10), ("colour q20", 20), ("colour q30", 30)],
     "inpaint": [("text 14-34 px", None)],
 }
-
-
-def _photo(px: np.ndarray, jpeg_quality: int | None = None) -> Photo:
-    return Photo(pixels=px.astype(np.float32), alpha=None, bit_depth=8, exif=None, icc=None,
-                 format="JPEG" if jpeg_quality else "PNG", jpeg_quality=jpeg_quality, path=None)
 
 
 def _photos_for(task: str, setting: str, images: dict) -> list[str]:
@@ -52,22 +47,22 @@ def score_one(task: str, setting: str, value, clean: np.ndarray, rng, model, ens
     opts = {"ensemble": True} if ensemble else {}
     if task == "denoise":
         noisy = deg.add_gaussian_noise(clean, value, rng)
-        out = restore(_photo(noisy), "denoise", sigma=value, model=model, **opts).pixels
+        out = restore(eval_input_photo(noisy), "denoise", sigma=value, model=model, **opts).pixels
         return psnr(clean, noisy), psnr(clean, out)
     if task == "sr":
         h, w = clean.shape[0] // value * value, clean.shape[1] // value * value
         hr = clean[:h, :w]
         lr = deg.quantize8(deg.bicubic_resize(hr, (w // value, h // value)))
         bicubic = deg.quantize8(deg.bicubic_resize(lr, (w, h)))
-        out = deg.quantize8(restore(_photo(lr), "sr", scale=value, model=model, **opts).pixels)
+        out = deg.quantize8(restore(eval_input_photo(lr), "sr", scale=value, model=model, **opts).pixels)
         return psnr(rgb_to_y(hr), rgb_to_y(bicubic), value), psnr(rgb_to_y(hr), rgb_to_y(out), value)
     if task == "jpeg":
         decoded = deg.jpeg_degrade(clean, value)
-        out = deg.quantize8(restore(_photo(decoded, jpeg_quality=value), "jpeg", model=model, **opts).pixels)
+        out = deg.quantize8(restore(eval_input_photo(decoded, jpeg_quality=value), "jpeg", model=model, **opts).pixels)
         return psnr(clean, decoded), psnr(clean, out)
     mask = deg.text_mask(clean.shape[0], clean.shape[1], rng, size_range=(14, 34), dilate=1)
     holed = np.where(mask[..., None], 1.0, clean).astype(np.float32)
-    out = deg.quantize8(restore(_photo(holed), "inpaint", mask=mask, model=model, **opts).pixels)
+    out = deg.quantize8(restore(eval_input_photo(holed), "inpaint", mask=mask, model=model, **opts).pixels)
     return psnr(clean, holed), psnr(clean, out)
 
 

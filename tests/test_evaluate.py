@@ -188,7 +188,7 @@ def test_corrupt_cache_entries_are_recomputed(tiny_models, counting_denoisers, t
 def test_cache_key_covers_the_inputs_and_the_peer():
     clean = smooth_photo(16, 16)
     noisy = deg.add_gaussian_noise(clean, 25, np.random.default_rng(0))
-    case = E.Case(clean, noisy, E._photo(noisy), {"sigma": 25}, noisy)
+    case = E.Case(clean, noisy, E.eval_input_photo(noisy), {"sigma": 25}, noisy)
     peer = E.Peer("X", None, "sigma 25")
     key = E.cache_key(peer, case)
     assert key == E.cache_key(E.Peer("X", None, "sigma 25"), E.Case(clean.copy(), noisy.copy(), None, {}, noisy))

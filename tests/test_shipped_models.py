@@ -9,16 +9,11 @@ import pytest
 
 from rednet import degradations as deg
 from rednet.evalset import load_eval_photo
-from rednet.imageio import Photo
+from rednet.evaluate import eval_input_photo
 from rednet.metrics import psnr, rgb_to_y
 from rednet.peers import opencv_inpaint_peer
 from rednet.registry import default_model
 from rednet.restore import restore
-
-
-def _photo(px, jpeg_quality=None):
-    return Photo(pixels=px.astype(np.float32), alpha=None, bit_depth=8, exif=None, icc=None,
-                 format="JPEG" if jpeg_quality else "PNG", jpeg_quality=jpeg_quality, path=None)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +32,7 @@ def test_denoiser_beats_its_noisy_input_in_colour_and_gray(crop, gray_crop, sigm
     model = default_model("denoise")
     for clean in (crop, gray_crop):
         noisy = deg.add_gaussian_noise(clean, sigma, np.random.default_rng(sigma))
-        out = restore(_photo(noisy), "denoise", sigma=sigma, model=model).pixels
+        out = restore(eval_input_photo(noisy), "denoise", sigma=sigma, model=model).pixels
         assert out.shape == clean.shape
         assert psnr(clean, out) > psnr(clean, noisy) + gain
 
@@ -45,19 +40,19 @@ def test_denoiser_beats_its_noisy_input_in_colour_and_gray(crop, gray_crop, sigm
 def test_super_resolution_beats_bicubic(crop):
     lr = deg.quantize8(deg.bicubic_resize(crop, (32, 32)))
     bicubic = deg.quantize8(deg.bicubic_resize(lr, (96, 96)))
-    out = restore(_photo(lr), "sr", scale=3, model=default_model("sr")).pixels
+    out = restore(eval_input_photo(lr), "sr", scale=3, model=default_model("sr")).pixels
     assert psnr(rgb_to_y(crop), rgb_to_y(out), 3) > psnr(rgb_to_y(crop), rgb_to_y(bicubic), 3) + 0.2
 
 
 def test_jpeg_model_beats_the_jpeg(crop):
     decoded = deg.jpeg_degrade(crop, 15)
-    out = restore(_photo(decoded, jpeg_quality=15), "jpeg", model=default_model("jpeg")).pixels
+    out = restore(eval_input_photo(decoded, jpeg_quality=15), "jpeg", model=default_model("jpeg")).pixels
     assert psnr(crop, out) > psnr(crop, decoded) + 0.15
 
 
 def test_inpainting_beats_opencv_telea(crop):
     mask = deg.text_mask(96, 96, np.random.default_rng(3), size_range=(14, 20), words=4, dilate=1)
     holed = np.where(mask[..., None], 1.0, crop).astype(np.float32)
-    out = restore(_photo(holed), "inpaint", mask=mask, model=default_model("inpaint")).pixels
+    out = restore(eval_input_photo(holed), "inpaint", mask=mask, model=default_model("inpaint")).pixels
     assert np.array_equal(out[~mask], holed[~mask])  # only the masked pixels change
     assert psnr(crop, out) > psnr(crop, opencv_inpaint_peer(holed, mask, "telea"))
