@@ -1,4 +1,4 @@
-"""The window's QActions: text, icon, shortcuts (from app.shortcuts) and checkable state, in one table."""
+"""The window's QActions: text, icon, shortcuts (from app.dialogs.shortcuts) and checkable state, in one table."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from . import APP_NAME
-from .compare import CompareMode
-from .resources import icon
-from .shortcuts import SHORTCUTS, key_sequences
+from app import APP_NAME
+from app.canvas.compare import CompareMode
+from app.resources import icon
+from app.dialogs.shortcuts import SHORTCUTS, key_sequences
 
 ACTION_TEXT = {
     "open": "&Open…", "paste": "&Paste Photo", "save": "&Save", "save_as": "Save &As…",

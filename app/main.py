@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import sys
 
-from . import APP_ID, APP_NAME, ORG_NAME
+from app import APP_ID, APP_NAME, ORG_NAME
 
 LOG_NAME = f"{APP_ID}.log"
 LOG_MAX_BYTES = 1 << 20  # start the log afresh once it passes 1 MiB
@@ -83,15 +83,15 @@ def create_application(argv0: str | None = None):
 
     from rednet import __version__
 
-    from .resources import app_icon
-    from .theme import apply_theme
+    from app.resources import app_icon
+    from app.theme import apply_theme
 
     app = QApplication.instance() or QApplication([argv0 or (sys.argv[0] if sys.argv else APP_ID)])
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_ID)  # matches resources/rednet-studio.desktop (Wayland/X11 task bars)
+    app.setDesktopFileName(APP_ID)  # matches rednet_resources/rednet-studio.desktop (Wayland/X11 task bars)
     app.setWindowIcon(app_icon())
     apply_theme(app)
     return app
@@ -102,13 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
 
     if args.selftest:
-        from .selftest import run_selftest
+        from app.selftest import run_selftest
 
         return run_selftest(output_dir=args.selftest_output)
 
     from PySide6.QtCore import QTimer
 
-    from .main_window import MainWindow
+    from app.main_window import MainWindow
 
     app = create_application()
     window = MainWindow()

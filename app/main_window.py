@@ -33,25 +33,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rednet import imageio
-from rednet import restore as core_restore
+from rednet.io import imageio
+from rednet.engine import restore as core_restore
 from rednet.progress import Progress
 
-from . import APP_NAME, dialogs
-from . import settings as S
-from .actions import MODE_ACTIONS, create_actions
-from .autosave import Autosaver
-from .compare import CompareMode, CompareView
-from .document import Document
-from .image_convert import photo_to_qimage, qimage_to_arrays
-from .mask_panel import MaskPanel
-from .mask_tool import MaskTool
-from .preferences import PreferencesDialog
-from .recent_files import RecentFiles
-from .resources import icon, is_image_path, sample_photos
-from .runner import Runner, plain
-from .shortcuts import ShortcutsDialog
-from .task_panel import TASK_TITLES, TaskPanel, step_label
+from app import APP_NAME
+
+from app.dialogs import prompts as dialogs
+from app.services import settings as S
+from app.actions import MODE_ACTIONS, create_actions
+from app.services.autosave import Autosaver
+from app.canvas.compare import CompareMode, CompareView
+from app.document.document import Document
+from app.canvas.image_convert import photo_to_qimage, qimage_to_arrays
+from app.panels.mask_panel import MaskPanel
+from app.canvas.mask_tool import MaskTool
+from app.dialogs.preferences import PreferencesDialog
+from app.services.recent_files import RecentFiles
+from app.resources import icon, is_image_path, sample_photos
+from app.services.runner import Runner, plain
+from app.dialogs.shortcuts import ShortcutsDialog
+from app.panels.task_panel import TASK_TITLES, TaskPanel, step_label
 
 SAVE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
 
@@ -72,7 +74,7 @@ def save_error_message(path: Path, exc: BaseException) -> str:
 
 
 def restore_for_display(photo, task: str, *, state, **options):
-    """Worker-thread job: `rednet.restore.restore`, plus the result's display image (QImage is safe
+    """Worker-thread job: `rednet.engine.restore.restore`, plus the result's display image (QImage is safe
     to build off the GUI thread), so a large result costs the event loop nothing."""
     result = core_restore.restore(photo, task, state=state, **options)
     return result, photo_to_qimage(result)
@@ -568,7 +570,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================== running
     def restore_options(self) -> tuple[str, dict, dict]:
-        """(task, the task's options, every keyword for rednet.restore.restore)."""
+        """(task, the task's options, every keyword for rednet.engine.restore.restore)."""
         task = self.panel.task()
         options = self.panel.options()
         tile = self.settings.get(S.TILE)
@@ -711,7 +713,7 @@ class MainWindow(QMainWindow):
 
     def show_batch_dialog(self):
         """Tools > Batch Restore: a non-modal window (kept, so a running batch can be watched again)."""
-        from .batch_panel import BatchDialog
+        from app.tools.batch_panel import BatchDialog
 
         if getattr(self, "_batch_dialog", None) is None:
             self._batch_dialog = BatchDialog(self, self.settings)
@@ -722,7 +724,7 @@ class MainWindow(QMainWindow):
 
     def show_finetune_dialog(self):
         """Tools > Fine-tune a Model: a non-modal window; a new model is chosen in the task panel."""
-        from .finetune_panel import FinetuneDialog
+        from app.tools.finetune_panel import FinetuneDialog
 
         if getattr(self, "_finetune_dialog", None) is None:
             self._finetune_dialog = FinetuneDialog(self, self.settings, task_panel=self.panel)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-from rednet.imageio import is_supported_image_path
+from rednet.io.imageio import is_supported_image_path
 from rednet.paths import resources_dir, samples_dir
 
 
@@ -22,12 +22,12 @@ def is_image_path(path: str | Path) -> bool:
 
 @lru_cache(maxsize=None)
 def icon(name: str) -> QIcon:
-    """An icon from resources/icons/NAME.svg (an empty icon if the file is missing)."""
+    """An icon from rednet_resources/icons/NAME.svg (an empty icon if the file is missing)."""
     path = icons_dir() / f"{name}.svg"
     return QIcon(str(path)) if path.is_file() else QIcon()
 
 
-APP_ICON = "rednet-studio"  # resources/icons/rednet-studio.svg, with .png and .ico renderings
+APP_ICON = "rednet-studio"  # rednet_resources/icons/rednet-studio.svg, with .png and .ico renderings
 
 
 @lru_cache(maxsize=None)

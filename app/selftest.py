@@ -105,7 +105,7 @@ def check_output(task: str, before: np.ndarray, after: np.ndarray, expected_size
         if frac < 0.01:
             raise CheckFailed(f"result is the input unchanged ({frac:.2%} of values differ)")
     elif task == "sr":
-        from rednet.degradations import bicubic_resize
+        from rednet.tasks.degradations import bicubic_resize
 
         plain = to_uint8(bicubic_resize(before.astype(np.float32) / 255.0, (w, h)))
         frac = changed_fraction(plain, after)
@@ -150,7 +150,7 @@ def isolated_user_folders(root: Path) -> Iterator[None]:
 def scripted_dialogs(errors: list[str]) -> Iterator[None]:
     """No modal dialog may block an unattended run: errors are recorded, questions answered 'no'
     (the window calls its dialogs through these modules, so replacing the functions is enough)."""
-    from . import dialogs
+    from app.dialogs import prompts as dialogs
 
     def record(_parent, title, message="", *_args, **_kwargs):
         errors.append(f"{title}: {message}".strip().rstrip(":"))
@@ -167,7 +167,7 @@ def scripted_dialogs(errors: list[str]) -> Iterator[None]:
     }
     targets = [(dialogs, name, fn) for name, fn in replacements.items()]
     try:  # a crashed session's autosave is offered at start: leave it for the user ('later')
-        from . import autosave
+        from app.services import autosave
 
         targets.append((autosave, "ask_recover", lambda *a, **k: "later"))
     except ImportError:
@@ -227,7 +227,7 @@ class SelfTest:
         self.report(True, f"window {w.width()}x{w.height()} shown in {seconds:.1f} s {since} ({platform})")
 
     def check_icons(self) -> None:
-        from .resources import app_icon, icon, icons_dir
+        from app.resources import app_icon, icon, icons_dir
 
         names = ("open", "save", "restore", "task-denoise", "task-sr", "task-jpeg", "task-inpaint", "brush")
         missing = [n for n in names if icon(n).pixmap(24, 24).isNull()]
@@ -250,10 +250,10 @@ class SelfTest:
             self.report(True, f"{label} -> {size[0]}x{size[1]} in {seconds:.1f} s")
 
     def _run_case(self, case: Case) -> tuple[tuple[int, int], float]:
-        from rednet import imageio
+        from rednet.io import imageio
         from rednet.paths import samples_dir
-        from rednet.registry import default_model_path
-        from rednet.restore import output_size
+        from rednet.models.registry import default_model_path
+        from rednet.engine.restore import output_size
 
         w, task = self.window, case.task
         model = default_model_path(task)
@@ -369,12 +369,12 @@ def _run(results: Path, scratch: Path, errors: list[str], stream) -> int:
     from rednet import __version__
     from rednet.paths import resources_dir
 
-    from .main import create_application
-    from .settings import Settings
+    from app.main import create_application
+    from app.services.settings import Settings
 
     print(f"RED-Net Studio {__version__} self-test: resources {resources_dir()}", file=stream, flush=True)
     app = create_application()
-    from .main_window import MainWindow
+    from app.main_window import MainWindow
 
     window = MainWindow(Settings(scratch / "settings.ini"))
     test = SelfTest(app, window, results, errors, stream)

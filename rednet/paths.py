@@ -9,15 +9,13 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "rednet-studio"
-RESOURCES_PACKAGE = "rednet_resources"  # resources/ as package data of an installed wheel
 
 
 def resources_dir() -> Path:
-    """The `resources/` folder (weights, samples, icons), wherever this copy of rednet runs from.
+    """The shipped resources (weights, samples, icons), wherever this copy of rednet runs from.
 
-    In order: $REDNET_RESOURCES; a PyInstaller bundle (`sys._MEIPASS/resources`); a checkout
-    (`resources/` beside the packages, next to pyproject.toml); an installed wheel, which carries the
-    folder as the package `rednet_resources` (found with importlib.resources).
+    In order: $REDNET_RESOURCES; a PyInstaller bundle (`sys._MEIPASS/resources`); otherwise the
+    package `rednet_resources` (the `rednet_resources/` folder of a checkout or of an installed wheel).
     """
     override = os.environ.get("REDNET_RESOURCES")
     if override:
@@ -25,27 +23,9 @@ def resources_dir() -> Path:
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root) / "resources"
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "resources").is_dir():
-        return checkout / "resources"
-    installed = _installed_resources()
-    return installed if installed is not None else checkout / "resources"
+    import rednet_resources
 
-
-def _installed_resources() -> Path | None:
-    """The `rednet_resources` package folder of an installed wheel, or None."""
-    from importlib import resources
-    from importlib.util import find_spec
-
-    try:
-        if find_spec(RESOURCES_PACKAGE) is None:
-            return None
-        root = resources.files(RESOURCES_PACKAGE)
-    except (ImportError, ValueError, TypeError):
-        return None
-    # Wheels install unpacked, so this is a real folder (weights must be files for safetensors).
-    path = Path(str(root))
-    return path if path.is_dir() else None
+    return Path(rednet_resources.__file__).resolve().parent
 
 
 def shipped_weights_dir() -> Path:

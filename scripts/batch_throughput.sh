@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 import numpy as np
 from PIL import Image
-from rednet.degradations import add_gaussian_noise, bicubic_resize, to_uint8
+from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, to_uint8
 from rednet.paths import samples_dir
 out, n = Path(sys.argv[1]), int(sys.argv[2])
 out.mkdir(parents=True)

@@ -7,9 +7,9 @@
 #
 # Usage: scripts/build_bundle.sh [--no-build]     (--no-build: check an existing dist/rednet-studio/)
 # Environment: PYTHON (default .venv/bin/python, else python3) must have PyInstaller
-# (pip install -e '.[bundle]'). If resources/weights/ lacks a task's model, the self-test runs
+# (pip install -e '.[bundle]'). If rednet_resources/weights/ lacks a task's model, the self-test runs
 # against tiny untrained models written with $PYTHON (REDNET_RESOURCES), and says so: the bundle
-# itself ships whatever resources/weights/ held at build time.
+# itself ships whatever rednet_resources/weights/ held at build time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,10 +42,10 @@ missing=()
 for t in "${TASKS[@]}"; do [ -f "$shipped/weights/$t.safetensors" ] || missing+=("$t"); done
 if [ "${#missing[@]}" -gt 0 ] && [ -z "${REDNET_RESOURCES:-}" ]; then
     echo
-    echo "NOTE: the bundle ships no model for: ${missing[*]} (resources/weights/ at build time)."
+    echo "NOTE: the bundle ships no model for: ${missing[*]} (rednet_resources/weights/ at build time)."
     echo "      The self-test runs against tiny untrained models for those instead"
     echo "      (REDNET_RESOURCES=$scratch/resources); rebuild once the shipped weights are in"
-    echo "      resources/weights/ to test the real ones."
+    echo "      rednet_resources/weights/ to test the real ones."
     mkdir -p "$scratch/resources/weights"
     cp -R "$shipped/samples" "$shipped/icons" "$scratch/resources/"
     cp "$shipped"/weights/* "$scratch/resources/weights/" 2>/dev/null || true
@@ -56,7 +56,7 @@ import sys
 
 import torch
 
-from rednet.registry import TASKS, build_network, descriptor_for_task, save_model
+from rednet.models.registry import TASKS, build_network, descriptor_for_task, save_model
 
 folder, tasks = sys.argv[1], sys.argv[2:]
 for task in tasks:

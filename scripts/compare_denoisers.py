@@ -10,12 +10,12 @@ import argparse
 
 import numpy as np
 
-from rednet.degradations import add_gaussian_noise
-from rednet.evalset import EVAL_PHOTOS, load_eval_photo
-from rednet.imageio import Photo
-from rednet.metrics import psnr
-from rednet.registry import load_model
-from rednet.restore import restore
+from rednet.tasks.degradations import add_gaussian_noise
+from rednet.evaluation.evalset import EVAL_PHOTOS, load_eval_photo
+from rednet.io.imageio import Photo
+from rednet.evaluation.metrics import psnr
+from rednet.models.registry import load_model
+from rednet.engine.restore import restore
 
 
 def main() -> None:

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rednet.degradations import add_gaussian_noise, to_uint8
-from rednet.imageio import read_photo
-from rednet.metrics import psnr
+from rednet.tasks.degradations import add_gaussian_noise, to_uint8
+from rednet.io.imageio import read_photo
+from rednet.evaluation.metrics import psnr
 
 SETS = {"documents": ("page", "text"), "microscopy": ("immunohistochemistry",)}
 

@@ -1,4 +1,4 @@
-"""Render the application icon: resources/icons/rednet-studio.svg -> .png (256 px) and .ico.
+"""Render the application icon: rednet_resources/icons/rednet-studio.svg -> .png (256 px) and .ico.
 
     python scripts/make_icons.py
 
@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+ICONS = Path(__file__).resolve().parent.parent / "rednet_resources" / "icons"
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 
 

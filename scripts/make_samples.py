@@ -1,4 +1,4 @@
-"""Write the sample photos shipped in resources/samples/ (Help > Open sample in the app).
+"""Write the sample photos shipped in rednet_resources/samples/ (Help > Open sample in the app).
 
 They come from scikit-image's public photos (public domain / CC0), corrupted with the project's own
 degradations so each task has something to work on:
@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from rednet.degradations import add_gaussian_noise, bicubic_resize, to_uint8
-from rednet.evalset import load_eval_photo
+from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, to_uint8
+from rednet.evaluation.evalset import load_eval_photo
 from rednet.paths import samples_dir
 
 

@@ -10,11 +10,11 @@ import time
 
 import numpy as np
 
-from rednet.degradations import add_gaussian_noise, bicubic_resize, jpeg_degrade, quantize8
-from rednet.evalset import EVAL_PHOTOS, load_eval_photo
-from rednet.imageio import Photo
-from rednet.metrics import psnr
-from rednet.restore import resolve_model, restore
+from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, jpeg_degrade, quantize8
+from rednet.evaluation.evalset import EVAL_PHOTOS, load_eval_photo
+from rednet.io.imageio import Photo
+from rednet.evaluation.metrics import psnr
+from rednet.engine.restore import resolve_model, restore
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
-"""Measure the automatic noise estimate (rednet.noise_level.estimate_sigma) against the true sigma.
+"""Measure the automatic noise estimate (rednet.tasks.noise_level.estimate_sigma) against the true sigma.
 
 Grid: the nine public evaluation photos x sigma x upscale x channel layout, with the noise added
-the way a file carries it (as rednet.degradations.add_gaussian_noise: clipped to 0..1, 8-bit).
+the way a file carries it (as rednet.tasks.degradations.add_gaussian_noise: clipped to 0..1, 8-bit).
 
-* upscale 1 / 1.5 / 2: the clean photo is bicubic-upscaled (rednet.degradations.bicubic_resize,
+* upscale 1 / 1.5 / 2: the clean photo is bicubic-upscaled (rednet.tasks.degradations.bicubic_resize,
   then 8-bit) *before* the noise is added: smooth structure, white noise;
 * layout "native": the photo as loaded (grey photos have one channel), independent noise per
   channel; layout "rgb-same": three channels (grey photos repeated) with one noise plane added to
@@ -26,9 +26,9 @@ import time
 
 import numpy as np
 
-from rednet.degradations import add_gaussian_noise, bicubic_resize, quantize8
-from rednet.evalset import EVAL_PHOTOS, load_eval_photo
-from rednet.noise_level import estimate_sigma
+from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, quantize8
+from rednet.evaluation.evalset import EVAL_PHOTOS, load_eval_photo
+from rednet.tasks.noise_level import estimate_sigma
 
 
 def baseline_estimate_sigma(pixels: np.ndarray) -> float:
@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--no-timing", action="store_true")
     args = ap.parse_args()
     est = baseline_estimate_sigma if args.baseline else estimate_sigma
-    print(f"estimator: {'baseline (HH-band MAD)' if args.baseline else 'rednet.noise_level'}, "
+    print(f"estimator: {'baseline (HH-band MAD)' if args.baseline else 'rednet.tasks.noise_level'}, "
           f"long side {args.long_side}, seed {args.seed}")
 
     head = " | ".join(f"s={s:g}" for s in args.sigmas)

@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rednet import degradations as deg  # noqa: E402
-from rednet.evalset import EVAL_PHOTOS, is_colour, load_eval_photo  # noqa: E402
-from rednet.evaluate import eval_input_photo  # noqa: E402
-from rednet.metrics import psnr, rgb_to_y  # noqa: E402
-from rednet.restore import resolve_model, restore  # noqa: E402
+from rednet.tasks import degradations as deg  # noqa: E402
+from rednet.evaluation.evalset import EVAL_PHOTOS, is_colour, load_eval_photo  # noqa: E402
+from rednet.evaluation.evaluate import eval_input_photo  # noqa: E402
+from rednet.evaluation.metrics import psnr, rgb_to_y  # noqa: E402
+from rednet.engine.restore import resolve_model, restore  # noqa: E402
 
 SETTINGS = {
     "denoise": [("colour sigma 25", 25), ("colour sigma 50", 50), ("gray sigma 15", 15), ("gray sigma 50", 50)],

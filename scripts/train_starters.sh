@@ -8,12 +8,12 @@ cd "$(dirname "$0")/.."
 minutes=${1:-12}
 depth=${2:-20}
 width=${3:-32}
-mkdir -p runs resources/weights
+mkdir -p runs rednet_resources/weights
 for task in denoise sr jpeg inpaint; do
   .venv/bin/rednet train --task "$task" --data data/train -o "runs/$task.safetensors" \
       --depth "$depth" --width "$width" --iters 1000000 --minutes "$minutes" --batch 32 --patch 48 \
       --lr 1e-3 --seed 0 2>&1 | tee "runs/train-$task.log"
-  cp "runs/$task.safetensors" "resources/weights/$task.safetensors"
-  cp "runs/$task.card.json" "resources/weights/$task.card.json"
+  cp "runs/$task.safetensors" "rednet_resources/weights/$task.safetensors"
+  cp "runs/$task.card.json" "rednet_resources/weights/$task.card.json"
 done
 .venv/bin/rednet eval --update-cards --json runs/eval.json | tee runs/eval.md

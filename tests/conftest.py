@@ -7,6 +7,8 @@ import os
 import numpy as np
 import pytest
 
+from tests.support.photos import smooth_photo
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
@@ -25,7 +27,7 @@ def tiny_models(tmp_path_factory):
     """{task: path} of untrained RED-Nets small enough to run instantly (depth 4, width 8)."""
     import torch
 
-    from rednet.registry import TASKS, build_network, descriptor_for_task, save_model
+    from rednet.models.registry import TASKS, build_network, descriptor_for_task, save_model
 
     folder = tmp_path_factory.mktemp("tiny_models")
     paths = {}
@@ -35,17 +37,6 @@ def tiny_models(tmp_path_factory):
         paths[task] = save_model(build_network(d), d, folder / f"tiny-{task}.safetensors",
                                  card={"summary": f"tiny test {task} model"})
     return paths
-
-
-def smooth_photo(height: int = 67, width: int = 101, channels: int = 3, seed: int = 0) -> np.ndarray:
-    """A smooth synthetic photo (gradients and blobs), float32 HxWxC in 0..1."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    planes = []
-    for c in range(channels):
-        fx, fy, ph = rng.uniform(0.02, 0.12, 2).tolist() + [rng.uniform(0, 6.28)]
-        planes.append(0.5 + 0.35 * np.sin(xx * fx + ph) * np.cos(yy * fy))
-    return np.clip(np.stack(planes, axis=-1), 0, 1).astype(np.float32)
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+"""numpy float images (HxWxC in 0..1) <-> QImage, for display and the clipboard only.
+
+Reading and writing files is `rednet.io.imageio`'s job; this module only moves pixels between numpy
+arrays and Qt's image type, which is GUI work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+
+def _to_uint8(a: np.ndarray) -> np.ndarray:
+    return (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def pixels_to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
+    """A QImage (owning its data) from float pixels HxW, HxWx1 or HxWx3 and an optional HxW alpha."""
+    a = np.asarray(pixels)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise ValueError(f"cannot display an image of shape {a.shape}")
+    if a.ndim == 3 and a.shape[2] == 4:
+        a, alpha = a[:, :, :3], a[:, :, 3]
+    h, w = a.shape[:2]
+    if alpha is not None:
+        rgb = a if a.ndim == 3 else np.repeat(a[:, :, None], 3, axis=2)
+        buf = np.ascontiguousarray(np.dstack([_to_uint8(rgb), _to_uint8(np.asarray(alpha))]))
+        fmt = QImage.Format.Format_RGBA8888
+    elif a.ndim == 2:
+        buf = np.ascontiguousarray(_to_uint8(a))
+        fmt = QImage.Format.Format_Grayscale8
+    else:
+        buf = np.ascontiguousarray(_to_uint8(a))
+        fmt = QImage.Format.Format_RGB888
+    image = QImage(buf.data, w, h, buf.strides[0], fmt)
+    return image.copy()  # detach from the numpy buffer
+
+
+def photo_to_qimage(photo) -> QImage:
+    """A display image for a `rednet.io.imageio.Photo`."""
+    return pixels_to_qimage(photo.pixels, getattr(photo, "alpha", None))
+
+
+def qimage_to_arrays(image: QImage) -> tuple[np.ndarray, np.ndarray | None]:
+    """(pixels float32 HxWx3 or HxWx1 in 0..1, alpha float32 HxW or None) from any QImage."""
+    if image.isNull():
+        raise ValueError("the image is empty")
+    if image.isGrayscale() and not image.hasAlphaChannel():
+        img = image.convertToFormat(QImage.Format.Format_Grayscale8)
+        channels = 1
+    else:
+        img = image.convertToFormat(QImage.Format.Format_RGBA8888)
+        channels = 4
+    w, h = img.width(), img.height()
+    raw = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.bytesPerLine() * h)
+    raw = raw.reshape(h, img.bytesPerLine())[:, : w * channels].reshape(h, w, channels)
+    data = raw.astype(np.float32) / 255.0
+    if channels == 1:
+        return data, None
+    alpha = data[:, :, 3].copy() if image.hasAlphaChannel() else None
+    if alpha is not None and np.all(alpha >= 1.0):
+        alpha = None
+    return np.ascontiguousarray(data[:, :, :3]), alpha
+
+
+def qimage_to_uint8(image: QImage) -> np.ndarray:
+    """HxWx4 uint8 RGBA copy of an image (used by tests and screenshots)."""
+    img = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = img.width(), img.height()
+    raw = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.bytesPerLine() * h)
+    return raw.reshape(h, img.bytesPerLine())[:, : w * 4].reshape(h, w, 4).copy()

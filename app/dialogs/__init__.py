@@ -1,0 +1,1 @@
+"""Modal dialogs: prompts and messages, preferences, the shortcuts list."""

@@ -1,0 +1,1 @@
+"""One open photo and its undo history (results and mask edits)."""

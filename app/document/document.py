@@ -1,0 +1,96 @@
+"""One open photo: the original, the current result, the chain of restore steps, the mask and the
+undo history (brush strokes and restore steps share one QUndoStack, like a photo editor's History)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from app.canvas.mask_layer import MaskLayer
+
+
+class Document(QObject):
+    result_changed = Signal()  # the current photo (or the step list) changed
+
+    def __init__(self, photo, source_path: str | Path | None = None, parent: QObject | None = None, *,
+                 name: str | None = None, unsaved: bool = False):
+        """`name` is shown when there is no file name (a recovered result); `unsaved=True` marks a
+        photo that exists in no file yet (a recovered result whose source is gone) as unsaved."""
+        super().__init__(parent)
+        self.original = photo
+        self.current = photo
+        self.steps: list[str] = []
+        self.source_path = Path(source_path).resolve() if source_path else None
+        self.name = name
+        self.save_path: Path | None = None  # where the result was last saved
+        self.saved_photo = None if unsaved else photo  # the photo as last written (or opened)
+        self.undo_stack = QUndoStack(self)
+        self.mask = MaskLayer(photo.width, photo.height, self)
+
+    @property
+    def display_name(self) -> str:
+        if self.save_path is not None:
+            return self.save_path.name
+        return self.source_path.name if self.source_path else (self.name or "Pasted photo")
+
+    @property
+    def has_result(self) -> bool:
+        return self.current is not self.original
+
+    @property
+    def has_unsaved_result(self) -> bool:
+        if self.current is self.saved_photo:
+            return False
+        return self.has_result or self.saved_photo is None  # None: a recovered photo in no file yet
+
+    def mark_saved(self, path: str | Path) -> None:
+        self.save_path = Path(path).resolve()
+        self.saved_photo = self.current
+        self.result_changed.emit()
+
+    # ------------------------------------------------------------------ results
+    def apply_result(self, photo, label: str, clear_mask: bool = False) -> None:
+        """Make `photo` the current result (undoable)."""
+        self.undo_stack.push(ResultCommand(self, photo, self.steps + [label], label, clear_mask))
+
+    def apply_recovered(self, photo, steps: list[str], text: str = "Recovered unsaved work") -> None:
+        """Make a recovered result current, with the step labels it had (one undoable step)."""
+        self.undo_stack.push(ResultCommand(self, photo, list(steps), text, clear_mask=False))
+
+    def revert_to_original(self) -> None:
+        if self.has_result:
+            self.undo_stack.push(ResultCommand(self, self.original, [], "Revert to original", clear_mask=False))
+
+    def _set_current(self, photo, steps: list[str]) -> None:
+        self.current = photo
+        self.steps = list(steps)
+        if (self.mask.width, self.mask.height) != (photo.width, photo.height):
+            self.mask.set_size(photo.width, photo.height)
+        self.result_changed.emit()
+
+
+class ResultCommand(QUndoCommand):
+    """Switch the document to another photo; undo restores the previous photo and its mask."""
+
+    def __init__(self, doc: Document, photo, steps: list[str], text: str, clear_mask: bool):
+        super().__init__(text)
+        self.doc = doc
+        self.before_photo, self.before_steps = doc.current, list(doc.steps)
+        self.after_photo, self.after_steps = photo, list(steps)
+        self.mask_before = np.packbits(doc.mask.to_array(), axis=None)
+        self.mask_shape = (doc.mask.height, doc.mask.width)
+        self.clear_mask = clear_mask
+
+    def redo(self) -> None:
+        self.doc._set_current(self.after_photo, self.after_steps)
+        if self.clear_mask and self.doc.mask.width:
+            self.doc.mask.set_size(self.doc.mask.width, self.doc.mask.height)
+
+    def undo(self) -> None:
+        self.doc._set_current(self.before_photo, self.before_steps)
+        n = self.mask_shape[0] * self.mask_shape[1]
+        mask = np.unpackbits(self.mask_before, count=n).astype(bool).reshape(self.mask_shape)
+        self.doc.mask.set_array(mask)

@@ -1,0 +1,1 @@
+"""The dock panels on the right of the main window."""

@@ -1,0 +1,1 @@
+"""The non-modal tool windows: batch restore and fine-tuning."""

@@ -1,0 +1,1 @@
+"""Measuring: metrics, the public evaluation photos, `rednet eval` and `rednet bench`."""

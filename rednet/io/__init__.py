@@ -1,0 +1,1 @@
+"""Photos in and out: reading, metadata, writing, masks, and files written atomically."""

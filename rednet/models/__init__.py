@@ -1,0 +1,1 @@
+"""Networks and model files: the architectures, their descriptors, safe loading, the catalogue."""

@@ -1,0 +1,1 @@
+"""Training and fine-tuning: patch sampling from photos and the training loop."""
