@@ -23,13 +23,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME}: restore photos with RED-Net.")
     parser.add_argument("photo", nargs="?", help="a photo to open")
     parser.add_argument("--version", action="version", version=f"{APP_ID} {__version__}")
-    parser.add_argument("--selftest", action="store_true",
-                        help="open the window offscreen (QT_QPA_PLATFORM=offscreen unless set), restore "
-                             "the bundled samples with every task using the shipped models, print one "
-                             "PASS/FAIL line per check and exit (0 = all passed)")
-    parser.add_argument("--selftest-output", metavar="DIR",
-                        help="with --selftest: keep the restored samples in DIR (default: a temporary "
-                             "folder, removed unless a check failed)")
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="open the window offscreen (QT_QPA_PLATFORM=offscreen unless set), restore "
+        "the bundled samples with every task using the shipped models, print one "
+        "PASS/FAIL line per check and exit (0 = all passed)",
+    )
+    parser.add_argument(
+        "--selftest-output",
+        metavar="DIR",
+        help="with --selftest: keep the restored samples in DIR (default: a temporary "
+        "folder, removed unless a check failed)",
+    )
     # Debugging aid: render the window to a PNG after it settles and quit (used for README shots).
     parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     parser.add_argument("--screenshot-delay", type=int, default=800, help=argparse.SUPPRESS)
@@ -81,10 +87,9 @@ def create_application(argv0: str | None = None):
     """The QApplication with the app's names, icon and theme (shared by the window and the self-test)."""
     from PySide6.QtWidgets import QApplication
 
-    from rednet import __version__
-
     from app.resources import app_icon
     from app.theme import apply_theme
+    from rednet import __version__
 
     app = QApplication.instance() or QApplication([argv0 or (sys.argv[0] if sys.argv else APP_ID)])
     app.setApplicationName(APP_ID)
@@ -101,14 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     ensure_stdio()
     args = parse_args(sys.argv[1:] if argv is None else argv)
 
+    from app.main_window import MainWindow  # the composition root: the only module that builds the window
+
     if args.selftest:
         from app.selftest import run_selftest
 
-        return run_selftest(output_dir=args.selftest_output)
+        return run_selftest(create_application, MainWindow, output_dir=args.selftest_output)
 
     from PySide6.QtCore import QTimer
-
-    from app.main_window import MainWindow
 
     app = create_application()
     window = MainWindow()
@@ -116,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.photo:
         QTimer.singleShot(0, lambda: window.open_path(args.photo))
     if args.screenshot:
+
         def grab() -> None:
             window.grab().save(args.screenshot)
             window.close()

@@ -1,83 +1,57 @@
 """The RED-Net Studio main window: menus, toolbar, the compare view, the task panel and history.
 
-It owns one Document at a time and only *calls* `rednet` (read/write photos and masks, restore,
-estimate the noise level, list models); long calls run on the worker Runner.
+It composes the parts — the compare view, the task and mask panels, the mask tool, the autosaver,
+the restore controller and the tool windows — giving each what it needs and wiring their signals; the
+parts never call the window. It owns one Document at a time and only *calls* `rednet` (read/write
+photos, restore, estimate the noise level); long calls run on the worker Runners.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import time
 import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QSize, Qt, QTimer
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QGuiApplication,
-    QImage,
-)
-from PySide6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QScrollArea,
-    QToolBar,
-    QUndoView,
-    QWidget,
-)
-
-from rednet.io import imageio
-from rednet.engine import restore as core_restore
-from rednet.progress import Progress
+from PySide6.QtCore import QPointF, QRect, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from app import APP_NAME
-
-from app.dialogs import prompts as dialogs
-from app.services import settings as S
-from app.actions import MODE_ACTIONS, create_actions
-from app.services.autosave import Autosaver
+from app.actions import MODE_ACTIONS, create_actions, update_action_states
 from app.canvas.compare import CompareMode, CompareView
-from app.document.document import Document
-from app.canvas.image_convert import photo_to_qimage, qimage_to_arrays
-from app.panels.mask_panel import MaskPanel
-from app.canvas.mask_tool import MaskTool
+from app.canvas.held_keys import HeldKeys
+from app.canvas.image_convert import photo_to_qimage
+from app.dialogs import prompts as dialogs
+from app.dialogs import recovery
 from app.dialogs.preferences import PreferencesDialog
+from app.dialogs.shortcuts import ShortcutsDialog, task_action
+from app.document.document import Document
+from app.panels.mask_panel import MaskPanel
+from app.panels.task_panel import TaskPanel
+from app.photo_sources import PhotoSources
+from app.resources import icon, sample_photos
+from app.services import settings as S
+from app.services.autosave import NOTICE_MS, Autosaver
+from app.services.autosave_store import Recovery
+from app.services.messages import save_error_message
 from app.services.recent_files import RecentFiles
-from app.resources import icon, is_image_path, sample_photos
+from app.services.restore_controller import RestoreController, RestoreRequest
 from app.services.runner import Runner, plain
-from app.dialogs.shortcuts import ShortcutsDialog
-from app.panels.task_panel import TASK_TITLES, TaskPanel, step_label
+from app.tools.mask_tool import MaskTool
+from app.window_layout import (
+    add_recent_menu,
+    add_samples_menu,
+    build_docks,
+    build_menus,
+    build_status_fields,
+    build_toolbar,
+    describe_photo,
+)
+from rednet import io as rio
+from rednet.engine import restore as core_restore
+from rednet.errors import ImageWriteError
+from rednet.tasks import TASK_NAMES, TASKS, get_task
 
-SAVE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
-
-
-def save_error_message(path: Path, exc: BaseException) -> str:
-    """One clear line for a failed save: the file, what went wrong and what to do about it."""
-    text = str(exc).strip()
-    code = getattr(exc, "errno", None)
-    if not isinstance(exc, imageio.ImageWriteError) and isinstance(exc, OSError):
-        text = f"{path.name}: cannot write: {os.strerror(code) if code else (text or type(exc).__name__)}"
-    elif path.name not in text:
-        text = f"{path.name}: {text}"
-    if code == errno.ENOSPC:
-        text += ". The disk is full: free some space or save to another drive."
-    elif code in (errno.EROFS, errno.EACCES, errno.EPERM):
-        text += f". {path.parent} cannot be written to: choose another folder."
-    return text + "\nNothing was written; the photo is still open here."
-
-
-def restore_for_display(photo, task: str, *, state, **options):
-    """Worker-thread job: `rednet.engine.restore.restore`, plus the result's display image (QImage is safe
-    to build off the GUI thread), so a large result costs the event loop nothing."""
-    result = core_restore.restore(photo, task, state=state, **options)
-    return result, photo_to_qimage(result)
+MASK_TASK = next((t.name for t in TASKS.values() if t.mask_option is not None), None)  # the brush's task
 
 
 class MainWindow(QMainWindow):
@@ -86,28 +60,42 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else S.Settings()
         self.doc: Document | None = None
         self._display = weakref.WeakKeyDictionary()  # Photo -> its display QImage
-        self._run: dict | None = None
+        self._tools: dict[str, QWidget] = {}  # the tool windows opened so far, by action id
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(icon("rednet-studio"))
         self.setAcceptDrops(True)
         self.setObjectName("MainWindow")
 
         self.runner = Runner(self)
+        self.restorer = RestoreController(self.runner, self)
         self.estimator = Runner(self)
         self.autosave = Autosaver(self)
         self._recovery_offered = False
         self.recent = RecentFiles(self.settings, self)
+        self.sources = PhotoSources(
+            self, self.settings, self.recent, busy=lambda: self.running, confirm_discard=self.confirm_discard
+        )
         self.compare = CompareView(self)
         self.setCentralWidget(self.compare)
 
         self.actions: dict[str, QAction] = create_actions(self)
-        self.mask_tool = MaskTool(self)
+        self.batch_action, self.finetune_action = self.actions["batch"], self.actions["finetune"]
+        self.mask_tool = MaskTool(self.settings, self, document=lambda: self.doc, busy=lambda: self.running)
         self.mask_panel = MaskPanel(self.actions, self)
         self.panel = TaskPanel(self.mask_panel, self)
-        self._create_docks()
-        self._create_menus()
-        self._create_toolbar()
-        self._create_status_bar()
+        self.restore_dock, self.history_dock, self.history = build_docks(self, self.panel)
+        docks, open_path = (self.restore_dock, self.history_dock), self.open_path
+        self.menus = build_menus(
+            self,
+            self.actions,
+            {
+                "recent": lambda menu: setattr(self, "recent_menu", add_recent_menu(menu, self.recent)),
+                "samples": lambda menu: setattr(self, "samples_menu", add_samples_menu(menu, sample_photos, open_path)),
+                "docks": lambda menu: [menu.addAction(d.toggleViewAction()) for d in docks],
+            },
+        )
+        self.toolbar = build_toolbar(self, self.actions)
+        self.cursor_label, self.size_label, self.zoom_label = build_status_fields(self)
         self._connect()
         self._load_preferences()
 
@@ -118,180 +106,77 @@ class MainWindow(QMainWindow):
         state = self.settings.get(S.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)
+        self.held_keys = HeldKeys(self, self.compare, lambda: self.doc is not None)
         app = QApplication.instance()
         if app is not None:
-            app.installEventFilter(self)
+            app.installEventFilter(self.held_keys)
         self.update_actions()
         for message in self.settings.warnings:
             self.statusBar().showMessage(message, 15000)
 
     # ================================================================== construction
-    def _create_docks(self) -> None:
-        scroll = QScrollArea(self)
-        scroll.setWidget(self.panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        dock = QDockWidget("Restore", self)
-        dock.setObjectName("restoreDock")
-        dock.setWidget(scroll)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        dock.setMinimumWidth(320)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.history = QUndoView(self)
-        self.history.setEmptyLabel("Original")
-        hdock = QDockWidget("History", self)
-        hdock.setObjectName("historyDock")
-        hdock.setWidget(self.history)
-        hdock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, hdock)
-        self.resizeDocks([dock, hdock], [640, 130], Qt.Orientation.Vertical)
-        self.restore_dock, self.history_dock = dock, hdock
-
-    def _create_menus(self) -> None:
-        a = self.actions
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        m.addAction(a["open"])
-        self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(lambda: self.recent.fill_menu(self.recent_menu))
-        self.recent.fill_menu(self.recent_menu)
-        m.addAction(a["paste"])
-        m.addSeparator()
-        m.addAction(a["save"])
-        m.addAction(a["save_as"])
-        m.addSeparator()
-        m.addAction(a["preferences"])
-        m.addSeparator()
-        m.addAction(a["quit"])
-
-        m = mb.addMenu("&Edit")
-        for key in ("undo", "redo", None, "revert"):
-            m.addSeparator() if key is None else m.addAction(a[key])
-
-        m = mb.addMenu("&View")
-        for key in ("zoom_in", "zoom_out", "zoom_fit", "zoom_100", None, "mode_single", "mode_split",
-                    "mode_side", None, "show_mask"):
-            m.addSeparator() if key is None else m.addAction(a[key])
-        m.addSeparator()
-        m.addAction(self.restore_dock.toggleViewAction())
-        m.addAction(self.history_dock.toggleViewAction())
-
-        m = mb.addMenu("&Mask")
-        for key in ("brush", "erase", "brush_smaller", "brush_bigger", None, "mask_clear", "mask_invert",
-                    "mask_grow", "mask_shrink", None, "mask_import", "mask_export"):
-            m.addSeparator() if key is None else m.addAction(a[key])
-
-        m = mb.addMenu("&Restore")
-        for key in ("restore", "cancel", None, "task_denoise", "task_sr", "task_jpeg", "task_inpaint"):
-            m.addSeparator() if key is None else m.addAction(a[key])
-
-        m = mb.addMenu("&Tools")
-        self.batch_action = m.addAction("&Batch Restore…", self.show_batch_dialog)
-        self.batch_action.setObjectName("action_batch")
-        self.finetune_action = m.addAction("&Fine-tune a Model…", self.show_finetune_dialog)
-        self.finetune_action.setObjectName("action_finetune")
-
-        m = mb.addMenu("&Help")
-        self.samples_menu = m.addMenu("Open &Sample")
-        self.samples_menu.aboutToShow.connect(self._fill_samples_menu)
-        self._fill_samples_menu()
-        m.addAction(a["shortcuts"])
-        m.addSeparator()
-        m.addAction(a["about"])
-
-    def _fill_samples_menu(self) -> None:
-        menu = self.samples_menu
-        menu.clear()
-        samples = sample_photos()
-        if not samples:
-            menu.addAction("No sample photos installed").setEnabled(False)
-        for p in samples:
-            act = menu.addAction(p.name)
-            act.setData(str(p))
-            act.triggered.connect(lambda _=False, path=str(p): self.open_path(path))
-
-    def _create_toolbar(self) -> None:
-        a = self.actions
-        tb = QToolBar("Tools", self)
-        tb.setObjectName("mainToolBar")
-        tb.setMovable(False)
-        tb.setIconSize(QSize(20, 20))
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for key in ("open", "save", None, "undo", "redo", None, "zoom_out", "zoom_in", "zoom_fit",
-                    "zoom_100", None, "mode_single", "mode_split", "mode_side", None, "brush", "erase",
-                    "show_mask"):
-            tb.addSeparator() if key is None else tb.addAction(a[key])
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
-        self.toolbar = tb
-
-    def _create_status_bar(self) -> None:
-        sb = self.statusBar()
-        self.cursor_label = QLabel("", self)
-        self.size_label = QLabel("No photo", self)
-        self.zoom_label = QLabel("", self)
-        for w in (self.cursor_label, self.size_label, self.zoom_label):
-            w.setObjectName("statusValue")
-            sb.addPermanentWidget(w)
-        self.zoom_label.setMinimumWidth(56)
-        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-
     def _connect(self) -> None:
         a = self.actions
-        a["open"].triggered.connect(self.open_dialog)
-        a["paste"].triggered.connect(self.paste)
-        a["save"].triggered.connect(self.save)
-        a["save_as"].triggered.connect(self.save_as)
-        a["preferences"].triggered.connect(self.show_preferences)
-        a["quit"].triggered.connect(self.close)
-        a["undo"].triggered.connect(self.undo)
-        a["redo"].triggered.connect(self.redo)
-        a["revert"].triggered.connect(self.revert_to_original)
-        a["zoom_in"].triggered.connect(self.compare.zoom_in)
-        a["zoom_out"].triggered.connect(self.compare.zoom_out)
-        a["zoom_fit"].triggered.connect(self.compare.zoom_fit)
-        a["zoom_100"].triggered.connect(self.compare.zoom_actual)
+        for key, slot in (
+            ("open", self.sources.open_dialog),
+            ("paste", self.paste),
+            ("save", self.save),
+            ("save_as", self.save_as),
+            ("preferences", self.show_preferences),
+            ("quit", self.close),
+            ("undo", self.undo),
+            ("redo", self.redo),
+            ("revert", self.revert_to_original),
+            ("zoom_in", self.compare.zoom_in),
+            ("zoom_out", self.compare.zoom_out),
+            ("zoom_fit", self.compare.zoom_fit),
+            ("zoom_100", self.compare.zoom_actual),
+            ("restore", self.start_restore),
+            ("cancel", self.cancel_restore),
+            ("shortcuts", self.show_shortcuts),
+            ("about", self.show_about),
+            ("batch", self.show_batch_dialog),
+            ("finetune", self.show_finetune_dialog),
+        ):
+            a[key].triggered.connect(slot)
         for key, mode in MODE_ACTIONS.items():
             a[key].triggered.connect(lambda _=False, m=mode: self.set_compare_mode(m))
+        for task in TASK_NAMES:
+            a[task_action(task)].triggered.connect(lambda _=False, t=task: self.panel.set_task(t))
         a["show_mask"].toggled.connect(self.compare.set_mask_visible)
         a["brush"].toggled.connect(self._brush_toggled)
         a["erase"].toggled.connect(self._erase_toggled)
+
         tool = self.mask_tool
-        a["brush_smaller"].triggered.connect(lambda: tool.step_brush_size(-1))
-        a["brush_bigger"].triggered.connect(lambda: tool.step_brush_size(+1))
-        a["mask_clear"].triggered.connect(tool.clear)
-        a["mask_invert"].triggered.connect(tool.invert)
-        a["mask_grow"].triggered.connect(lambda: tool.grow())
-        a["mask_shrink"].triggered.connect(lambda: tool.shrink())
-        a["mask_import"].triggered.connect(tool.import_png)
-        a["mask_export"].triggered.connect(tool.export_png)
-        a["restore"].triggered.connect(self.start_restore)
-        a["cancel"].triggered.connect(self.cancel_restore)
-        for task in TASK_TITLES:
-            a[f"task_{task}"].triggered.connect(lambda _=False, t=task: self.panel.set_task(t))
-        a["shortcuts"].triggered.connect(self.show_shortcuts)
-        a["about"].triggered.connect(self.show_about)
+        for key, command in tool.commands().items():
+            a[key].triggered.connect(command)
+        tool.stroke_done.connect(self.update_actions)
+        tool.brush_wanted.connect(lambda: a["brush"].setChecked(True))
+        tool.brush_size_wanted.connect(self.mask_panel.set_brush_size)
+        tool.message.connect(lambda text: self._status(text))
+        self.mask_panel.brush_size_changed.connect(tool.set_brush_size)
+        self.mask_panel.brush_size_changed.connect(self.compare.set_brush_size)
+        self.compare.stroke_started.connect(tool.stroke_started)
+        self.compare.stroke_moved.connect(tool.stroke_moved)
+        self.compare.stroke_finished.connect(tool.stroke_finished)
 
         self.recent.open_requested.connect(self.open_path)
+        self.sources.opened.connect(lambda photo, path: self.set_photo(photo, path))
+        self.sources.message.connect(self._status)
         self.panel.restore_requested.connect(self.start_restore)
         self.panel.cancel_requested.connect(self.cancel_restore)
         self.panel.task_changed.connect(self._task_changed)
-        self.mask_panel.brush_size_changed.connect(self.mask_tool.brush_size_changed)
-
         self.compare.view_changed.connect(self._update_zoom_label)
         self.compare.cursor_moved.connect(self._update_cursor_label)
-        self.compare.stroke_started.connect(self.mask_tool.stroke_started)
-        self.compare.stroke_moved.connect(self.mask_tool.stroke_moved)
-        self.compare.stroke_finished.connect(self.mask_tool.stroke_finished)
 
-        self.runner.progress.connect(self._run_progress)
-        self.runner.finished.connect(self._run_finished)
-        self.runner.failed.connect(self._run_failed)
-        self.runner.cancelled.connect(self._run_cancelled)
-        self.runner.done.connect(self._run_done)
+        self.restorer.progress.connect(self.panel.show_progress)
+        self.restorer.finished.connect(self._restore_finished)
+        self.restorer.failed.connect(self._restore_failed)
+        self.restorer.cancelled.connect(self._restore_cancelled)
+        self.restorer.done.connect(self._restore_done)
         self.estimator.finished.connect(self._estimate_ready)
         self.estimator.failed.connect(lambda exc: self.panel.set_sigma_estimate(None))
+        self.autosave.notice.connect(lambda text: self._status(text, NOTICE_MS))
 
     def _load_preferences(self) -> None:
         self.mask_panel.set_brush_size(self.settings.get(S.BRUSH_SIZE))
@@ -304,28 +189,16 @@ class MainWindow(QMainWindow):
         return self.runner.running
 
     def update_actions(self) -> None:
+        has_doc, busy = self.doc is not None, self.running
+        update_action_states(
+            self.actions,
+            has_photo=has_doc,
+            busy=busy,
+            has_result=has_doc and self.doc.has_result,
+            stack=self.doc.undo_stack if has_doc else None,
+            stroking=self.mask_tool.stroking,
+        )
         a = self.actions
-        has_doc = self.doc is not None
-        busy = self.running
-        stack = self.doc.undo_stack if has_doc else None
-        for key in ("open", "paste"):
-            a[key].setEnabled(not busy)
-        for key in ("save", "save_as"):
-            a[key].setEnabled(has_doc and not busy)
-        a["undo"].setEnabled(bool(stack and stack.canUndo()) and not busy and not self.mask_tool.stroking)
-        a["redo"].setEnabled(bool(stack and stack.canRedo()) and not busy and not self.mask_tool.stroking)
-        a["undo"].setText(f"&Undo {stack.undoText()}" if stack and stack.canUndo() else "&Undo")
-        a["redo"].setText(f"&Redo {stack.redoText()}" if stack and stack.canRedo() else "&Redo")
-        a["revert"].setEnabled(has_doc and not busy and self.doc.has_result)
-        for key in ("zoom_in", "zoom_out", "zoom_fit", "zoom_100"):
-            a[key].setEnabled(has_doc)
-        for key in ("brush", "erase", "brush_smaller", "brush_bigger", "mask_clear", "mask_invert",
-                    "mask_grow", "mask_shrink", "mask_import", "mask_export"):
-            a[key].setEnabled(has_doc and not busy)
-        a["restore"].setEnabled(has_doc and not busy)
-        a["cancel"].setEnabled(busy)
-        for task in TASK_TITLES:
-            a[f"task_{task}"].setEnabled(not busy)
         self.history.setEnabled(not busy)
         self.compare.set_brush_enabled(a["brush"].isChecked() and has_doc and not busy)
         if has_doc:
@@ -346,14 +219,7 @@ class MainWindow(QMainWindow):
         if self.doc is None:
             self.size_label.setText("No photo")
             return
-        p = self.doc.current
-        kind = "gray" if p.is_gray else "RGB"
-        if p.alpha is not None:
-            kind += "A"
-        parts = [f"{p.width} × {p.height} px", f"{p.bit_depth}-bit {kind}"]
-        if p.format:
-            parts.append(p.format + (f" q{p.jpeg_quality}" if p.jpeg_quality else ""))
-        self.size_label.setText("  ·  ".join(parts))
+        self.size_label.setText(describe_photo(self.doc.current))
 
     def _update_zoom_label(self) -> None:
         self.zoom_label.setText(f"{self.compare.zoom() * 100:.0f}%" if self.compare.has_image() else "")
@@ -367,68 +233,20 @@ class MainWindow(QMainWindow):
         if self.doc is None or not self.doc.has_unsaved_result:
             return True
         answer = dialogs.ask_save_discard_cancel(
-            self, f"The restored photo “{self.doc.display_name}” has not been saved.")
+            self, f"The restored photo “{self.doc.display_name}” has not been saved."
+        )
         if answer == "save":
             return self.save()
         return answer == "discard"
 
-    def open_dialog(self) -> None:
-        path = dialogs.ask_open_path(self, self.settings.get(S.LAST_DIR))
-        if path:
-            self.open_path(path)
-
     def open_path(self, path: str | Path) -> bool:
-        if self.running:
-            self._status("Wait for the running restore to finish, or cancel it.")
-            return False
-        path = Path(path)
-        # Read first: a broken file shows its reason and leaves the open photo (and any unsaved
-        # result) alone, without asking about saving it first.
-        try:
-            photo = imageio.read_photo(path)
-        except (imageio.ImageReadError, OSError, ValueError) as exc:
-            dialogs.show_error(self, "Cannot open photo", str(exc))
-            if str(path.resolve()) in self.recent.paths and not path.exists():
-                self.recent.remove(str(path.resolve()))
-            return False
-        if not self.confirm_discard():
-            return False
-        self.set_photo(photo, path)
-        self.recent.add(path)
-        self.settings.set(S.LAST_DIR, str(path.resolve().parent))
-        for w in photo.warnings:
-            self._status(w, 10000)
-        return True
+        return self.sources.open_path(path)
 
     def paste(self) -> bool:
-        data = QGuiApplication.clipboard().mimeData()
-        if data is None:
-            return False
-        if data.hasUrls():
-            files = [u.toLocalFile() for u in data.urls() if u.isLocalFile() and is_image_path(u.toLocalFile())]
-            if files:
-                return self.open_path(files[0])
-        if data.hasImage():
-            image = QGuiApplication.clipboard().image()
-            if not image.isNull():
-                return self.open_image(image, "Pasted photo")
-        self._status("The clipboard holds no photo.")
-        return False
+        return self.sources.paste()
 
     def open_image(self, image: QImage, name: str = "Pasted photo") -> bool:
-        """Open an in-memory image (clipboard, dropped image data) as a new 8-bit photo."""
-        if self.running or not self.confirm_discard():
-            return False
-        try:
-            pixels, alpha = qimage_to_arrays(image)
-        except ValueError as exc:
-            dialogs.show_error(self, "Cannot paste", str(exc))
-            return False
-        photo = imageio.Photo(pixels=pixels, alpha=alpha, bit_depth=8, exif=None, icc=None, format=None,
-                              jpeg_quality=None, path=None)
-        self.set_photo(photo, None)
-        self._status(f"{name}: {photo.width} × {photo.height} px")
-        return True
+        return self.sources.open_image(image, name)
 
     def set_photo(self, photo, path: str | Path | None, *, name: str | None = None, unsaved: bool = False) -> None:
         """Show a freshly opened photo (discarding the previous document)."""
@@ -448,26 +266,37 @@ class MainWindow(QMainWindow):
         self._result_changed()
         self.compare.canvas.setFocus()
 
+    def open_recovered(self, rec: Recovery) -> bool:
+        """Open work recovered after a crash (app.dialogs.recovery): the source photo with the saved
+        result and mask on top, or the saved result alone. False when the user kept what was open."""
+        if not self.confirm_discard():
+            return False
+        if rec.base is not None:
+            self.set_photo(rec.base, rec.source)
+            if rec.result is not None:
+                self.doc.apply_recovered(rec.result, rec.steps)
+        else:
+            stem = Path(rec.orphan.name).stem or "photo"
+            self.set_photo(rec.result, None, name=f"{stem}-recovered.png", unsaved=True)
+            if rec.source is not None and rec.source.parent.is_dir():
+                self.settings.set(S.LAST_DIR, str(rec.source.parent))
+        if rec.mask is not None and not self.doc.set_mask(rec.mask):
+            rec.notes.append(
+                f"the mask ({rec.mask.shape[1]}x{rec.mask.shape[0]}) does not fit the "
+                f"{self.doc.mask.width}x{self.doc.mask.height} photo and was left out"
+            )
+        self.update_actions()
+        message = f"Recovered unsaved work for {rec.orphan.name} from {rec.orphan.when}"
+        self._status(message + (f" — {'; '.join(rec.notes)}" if rec.notes else ""), 20000)
+        return True
+
     # ================================================================== drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        md = event.mimeData()
-        if (md.hasUrls() and any(u.isLocalFile() and is_image_path(u.toLocalFile()) for u in md.urls())) \
-                or md.hasImage():
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        event.acceptProposedAction() if self.sources.accepts(event.mimeData()) else event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        md = event.mimeData()
-        files = [u.toLocalFile() for u in md.urls() if u.isLocalFile() and is_image_path(u.toLocalFile())] \
-            if md.hasUrls() else []
         event.acceptProposedAction()
-        # Open after the drop finishes, so a dialog never runs inside the drag's event loop.
-        if files:
-            QTimer.singleShot(0, lambda: self.open_path(files[0]))
-        elif md.hasImage():
-            image = QImage(md.imageData())
-            QTimer.singleShot(0, lambda: self.open_image(image, "Dropped image"))
+        self.sources.drop(event.mimeData())
 
     # ================================================================== document display
     def _result_changed(self) -> None:
@@ -524,34 +353,18 @@ class MainWindow(QMainWindow):
             if m is mode:
                 self.actions[key].setChecked(True)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        """Hold backslash to flash the original; hold Space to pan with the left button."""
-        et = event.type()
-        if et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(obj, QWidget) \
-                and obj.window() is self and not event.isAutoRepeat():
-            key = event.key()
-            down = et == QEvent.Type.KeyPress
-            if key == Qt.Key.Key_Backslash and not isinstance(obj, QLineEdit):
-                self.compare.set_flash(down and self.doc is not None)
-                return True
-            if key == Qt.Key.Key_Space and (obj in self.compare.canvases() or obj is self.compare):
-                self.compare.set_space_pressed(down)
-                return True
-        elif et == QEvent.Type.WindowDeactivate and obj is self:
-            self.compare.set_flash(False)
-            self.compare.set_space_pressed(False)
-        return False
-
     # ================================================================== mask
     def _task_changed(self, task: str) -> None:
-        self.actions["brush"].setChecked(task == "inpaint")
+        self.actions["brush"].setChecked(get_task(task).mask_option is not None)
 
     def _brush_toggled(self, on: bool) -> None:
+        self.mask_tool.set_mode(on, self.actions["erase"].isChecked())
         self.update_actions()
-        if on and self.panel.task() != "inpaint":
-            self.panel.set_task("inpaint")
+        if on and get_task(self.panel.task()).mask_option is None and MASK_TASK is not None:
+            self.panel.set_task(MASK_TASK)
 
     def _erase_toggled(self, on: bool) -> None:
+        self.mask_tool.set_mode(self.actions["brush"].isChecked(), on)
         if on and not self.actions["brush"].isChecked():
             self.actions["brush"].setChecked(True)
 
@@ -568,88 +381,78 @@ class MainWindow(QMainWindow):
         if self.doc is not None and not self.running:
             self.doc.revert_to_original()
 
-    # ================================================================== running
-    def restore_options(self) -> tuple[str, dict, dict]:
-        """(task, the task's options, every keyword for rednet.engine.restore.restore)."""
-        task = self.panel.task()
-        options = self.panel.options()
+    # ================================================================== restoring
+    def restore_request(self) -> RestoreRequest | None:
+        """What Restore would run now: the panel's task, options and model, the preferences' device
+        and tile size, and the document's mask for a task that takes one (None without a photo)."""
+        if self.doc is None:
+            return None
+        task = get_task(self.panel.task())
         tile = self.settings.get(S.TILE)
-        kwargs = dict(options, model=self.panel.model(), device=self.settings.get(S.DEVICE),
-                      tile=tile if tile > 0 else None, ensemble=self.panel.ensemble())
-        if task == "inpaint":
-            kwargs["mask"] = self.doc.mask.to_array().copy()
-        return task, options, kwargs
+        mask = self.doc.mask.to_array().copy() if task.mask_option is not None else None
+        return RestoreRequest(
+            self.doc,
+            self.doc.current,
+            task,
+            self.panel.options(),
+            model=self.panel.model(),
+            device=self.settings.get(S.DEVICE),
+            tile=tile if tile > 0 else None,
+            ensemble=self.panel.ensemble(),
+            mask=mask,
+        )
 
     def start_restore(self) -> bool:
         if self.doc is None or self.running:
             return False
-        task, options, kwargs = self.restore_options()
-        if task == "inpaint" and not kwargs["mask"].any():
+        request = self.restore_request()
+        if request.needs_mask:
             self.panel.finish_progress("Paint over the areas to fill first (B for the brush).", False)
             self._status("The mask is empty: paint over the areas to fill, then press Restore.")
             self.actions["brush"].setChecked(True)
             return False
-        self._run = {"doc": self.doc, "input": self.doc.current, "task": task, "options": options,
-                     "label": step_label(task, options), "t0": time.monotonic()}
-        self.runner.start(restore_for_display, self.doc.current, task, **kwargs)
+        self.restorer.start(request)
         self.panel.set_running(True)
         self.update_actions()
-        self._status(f"{TASK_TITLES[task]}: running…", 0)
+        self._status(f"{request.task.title}: running…", 0)
         return True
 
     def cancel_restore(self) -> None:
         if self.running:
-            self.runner.cancel()
+            self.restorer.cancel()
             self.panel.progress_label.setText("Cancelling…")
 
-    def _run_progress(self, p: Progress) -> None:
-        self.panel.show_progress(p)
-
-    def _run_finished(self, result) -> None:
-        photo, image = result
+    def _restore_finished(self, request: RestoreRequest, photo, image: QImage, seconds: float) -> None:
         self._display[photo] = image
-        run = self._run
-        if run is None or run["doc"] is not self.doc or run["input"] is not self.doc.current:
-            return
-        seconds = time.monotonic() - run["t0"]
-        if run["task"] == "denoise" and run["options"].get("sigma") is None and self.panel.sigma_estimate is not None:
-            run["label"] = f"Denoise σ {self.panel.sigma_estimate:.1f} (auto)"  # the estimate of the input
-        self.doc.apply_result(photo, run["label"], clear_mask=run["task"] == "inpaint")
+        if request.doc is not self.doc or request.photo is not self.doc.current:
+            return  # another photo is open now
+        label = request.label_with(self.panel.estimates())  # the estimates are of the input
+        self.doc.apply_result(photo, label, clear_mask=request.task.mask_option is not None)
         self.autosave.restore_finished()
-        self.panel.finish_progress(f"{run['label']} done in {seconds:.1f} s", True)
-        notes = [w for w in photo.warnings if w not in run["input"].warnings]
-        self._status(f"{run['label']} done in {seconds:.1f} s" + (f" — {'; '.join(notes)}" if notes else ""))
+        self.panel.finish_progress(f"{label} done in {seconds:.1f} s", True)
+        notes = [w for w in photo.warnings if w not in request.photo.warnings]
+        self._status(f"{label} done in {seconds:.1f} s" + (f" — {'; '.join(notes)}" if notes else ""))
         if self.compare.mode is CompareMode.SINGLE:
             self.set_compare_mode(self.settings.get(S.COMPARE_MODE))
 
-    def _run_failed(self, exc: BaseException) -> None:
-        label = self._run["label"] if self._run else "Restore"
+    def _restore_failed(self, request: RestoreRequest | None, exc: BaseException, details: str) -> None:
+        label = request.label if request is not None else "Restore"
         reason = str(exc).strip() or type(exc).__name__
         self.panel.finish_progress(f"Failed: {reason.splitlines()[0]}", False)
         self._status(f"{label} failed", 10000)
-        dialogs.show_error(self, f"{label} failed", reason, self.runner.last_traceback)
+        dialogs.show_error(self, f"{label} failed", reason, details)
 
-    def _run_cancelled(self) -> None:
+    def _restore_cancelled(self, _request) -> None:
         self.panel.finish_progress("Cancelled — the photo is unchanged", False)
         self._status("Cancelled — the photo is unchanged")
 
-    def _run_done(self) -> None:
-        self._run = None
+    def _restore_done(self) -> None:
         self.panel.set_running(False)
         self.update_actions()
 
     # ================================================================== saving
     def suggested_save_path(self) -> Path:
-        doc = self.doc
-        if doc.save_path is not None:
-            return doc.save_path
-        if doc.source_path is not None:
-            suffix = doc.source_path.suffix.lower()
-            suffix = suffix if suffix in SAVE_SUFFIXES else ".png"
-            stem = doc.source_path.stem + ("-restored" if doc.has_result else "")
-            return doc.source_path.with_name(stem + suffix)
-        folder = Path(self.settings.get(S.LAST_DIR) or Path.home())
-        return folder / (doc.name or "pasted-photo.png")
+        return self.doc.suggested_save_path(Path(self.settings.get(S.LAST_DIR) or Path.home()))
 
     def save(self) -> bool:
         if self.doc is None or self.running:
@@ -666,9 +469,12 @@ class MainWindow(QMainWindow):
             return False
         path = Path(path)
         if self.doc.source_path is not None and path.resolve() == self.doc.source_path:
-            if not dialogs.ask_yes_no(self, "Overwrite the original?",
-                                      f"“{path.name}” is the original photo. Replace it with the "
-                                      "restored version? The original cannot be recovered."):
+            if not dialogs.ask_yes_no(
+                self,
+                "Overwrite the original?",
+                f"“{path.name}” is the original photo. Replace it with the "
+                "restored version? The original cannot be recovered.",
+            ):
                 self._status("Not saved: the original was kept.")
                 return False
         return self.write_to(path)
@@ -677,9 +483,10 @@ class MainWindow(QMainWindow):
         path = Path(path)
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            warnings = imageio.write_photo(self.doc.current, path,
-                                           jpeg_quality=self.settings.get(S.SAVE_JPEG_QUALITY), overwrite=True)
-        except (imageio.ImageWriteError, OSError, ValueError) as exc:
+            warnings = rio.write_photo(
+                self.doc.current, path, jpeg_quality=self.settings.get(S.SAVE_JPEG_QUALITY), overwrite=True
+            )
+        except (ImageWriteError, OSError, ValueError) as exc:
             QApplication.restoreOverrideCursor()
             dialogs.show_error(self, "Cannot save photo", save_error_message(path, exc))
             return False
@@ -691,7 +498,7 @@ class MainWindow(QMainWindow):
         self._status(f"Saved {path}" + (f" — {'; '.join(warnings)}" if warnings else ""), 10000)
         return True
 
-    # ================================================================== dialogs
+    # ================================================================== dialogs and tool windows
     def show_preferences(self) -> PreferencesDialog:
         dlg = PreferencesDialog(self.settings, self)
         dlg.accepted.connect(self._preferences_changed)
@@ -711,34 +518,46 @@ class MainWindow(QMainWindow):
         self._shortcuts_dialog = dlg
         return dlg
 
-    def show_batch_dialog(self):
-        """Tools > Batch Restore: a non-modal window (kept, so a running batch can be watched again)."""
-        from app.tools.batch_panel import BatchDialog
+    def _show_tool(self, key: str, make) -> QWidget:
+        """A tool window, made on first use and kept (so a running batch or fine-tune can be watched
+        again), shown and raised."""
+        tool = self._tools.get(key)
+        if tool is None:
+            tool = self._tools[key] = make()
+        tool.show()
+        tool.raise_()
+        tool.activateWindow()
+        return tool
 
-        if getattr(self, "_batch_dialog", None) is None:
-            self._batch_dialog = BatchDialog(self, self.settings)
-        self._batch_dialog.show()
-        self._batch_dialog.raise_()
-        self._batch_dialog.activateWindow()
-        return self._batch_dialog
+    def show_batch_dialog(self):
+        """Tools > Batch Restore: a non-modal window."""
+        from app.tools.batch_window import BatchDialog
+
+        return self._show_tool("batch", lambda: BatchDialog(self, self.settings))
 
     def show_finetune_dialog(self):
         """Tools > Fine-tune a Model: a non-modal window; a new model is chosen in the task panel."""
-        from app.tools.finetune_panel import FinetuneDialog
+        from app.tools.finetune_window import FinetuneDialog
 
-        if getattr(self, "_finetune_dialog", None) is None:
-            self._finetune_dialog = FinetuneDialog(self, self.settings, task_panel=self.panel)
-        self._finetune_dialog.show()
-        self._finetune_dialog.raise_()
-        self._finetune_dialog.activateWindow()
-        return self._finetune_dialog
+        def make():
+            dlg = FinetuneDialog(self, self.settings)
+            dlg.model_created.connect(lambda path, task: self.panel.select_model(task, path))
+            dlg.model_replaced.connect(self.panel.model_replaced)
+            return dlg
+
+        return self._show_tool("finetune", make)
+
+    def tool(self, key: str) -> QWidget | None:
+        """The tool window of action `key` ("batch", "finetune"), once it was opened."""
+        return self._tools.get(key)
 
     def show_about(self) -> None:
         from rednet import __version__
 
-        dialogs.show_about(self, f"About {APP_NAME}",
-                           f"<b>{APP_NAME}</b> {__version__}<br>Photo restoration with RED-Net: "
-                           "denoising, super-resolution, JPEG clean-up and inpainting.")
+        tasks = ", ".join(t.title for t in TASKS.values())
+        dialogs.show_about(
+            self, f"About {APP_NAME}", f"<b>{APP_NAME}</b> {__version__}<br>Photo restoration with RED-Net: {tasks}."
+        )
 
     # ================================================================== showing and closing
     def showEvent(self, event) -> None:  # noqa: N802
@@ -746,7 +565,7 @@ class MainWindow(QMainWindow):
         if not self._recovery_offered:
             self._recovery_offered = True
             # After the window is up: offer work an earlier session lost in a crash or kill.
-            QTimer.singleShot(0, self.autosave.offer_recovery)
+            QTimer.singleShot(0, lambda: recovery.offer_recovery(self, self.autosave, self.open_recovered))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.confirm_discard():
@@ -754,14 +573,13 @@ class MainWindow(QMainWindow):
             return
         self.runner.shutdown()
         self.estimator.shutdown()
-        for tool in (getattr(self, "_batch_dialog", None), getattr(self, "_finetune_dialog", None)):
-            if tool is not None:
-                tool.shutdown()  # cancel a batch or a fine-tune (it keeps a checkpoint) and wait
+        for tool in self._tools.values():
+            tool.shutdown()  # cancel a batch or a fine-tune (it keeps a checkpoint) and wait
         self.autosave.shutdown(clear=True)  # a clean close: the unsaved-result question was answered
         self.settings.set(S.GEOMETRY, self.saveGeometry())
         self.settings.set(S.WINDOW_STATE, self.saveState())
         self.settings.sync()
         app = QApplication.instance()
         if app is not None:
-            app.removeEventFilter(self)
+            app.removeEventFilter(self.held_keys)
         event.accept()

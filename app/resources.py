@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-from rednet.io.imageio import is_supported_image_path
+from rednet.io import is_supported_image_path
 from rednet.paths import resources_dir, samples_dir
 
 

@@ -13,6 +13,9 @@ Each result is read back from disk and checked. One line per check:
 and a summary; the exit status is 0 only when every check passed. The user's settings, recent
 files and models are never touched: the window gets settings in a temporary folder and (on Linux)
 the XDG config/data/cache folders point there too, so only the shipped models are seen.
+
+The caller (app.main) hands in how to make the application and the window, so this module imports
+neither: it drives whatever window it is given through the window's and the panel's public methods.
 """
 
 from __future__ import annotations
@@ -38,14 +41,16 @@ TIMEOUT_S = 900.0  # per restore; the shipped models on a slow CPU take seconds,
 class Case:
     task: str
     sample: str
-    options: dict = field(default_factory=dict)  # what the panel is set to (the defaults otherwise)
-    mask: str | None = None  # inpaint: the sample's mask (white = fill)
+    options: dict = field(default_factory=dict)  # what the panel is set to (automatic / the defaults otherwise)
+    mask: str | None = None  # a task that takes a mask: the sample's mask (white = fill)
 
 
+# The bundled samples (rednet_resources/samples) and the task each was made for: data about the
+# files, so the tasks are named here. Options left out are automatic (estimated, read from the file).
 CASES = (
-    Case("denoise", "noisy.png"),  # noise level automatic: estimated by rednet
+    Case("denoise", "noisy.png"),
     Case("sr", "small.png", {"scale": 2.0}),
-    Case("jpeg", "compressed.jpg"),  # quality read from the file
+    Case("jpeg", "compressed.jpg"),
     Case("inpaint", "text.png", mask="text-mask.png"),
 )
 
@@ -90,28 +95,31 @@ def changed_fraction(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a != b)) if a.size else 0.0
 
 
-def check_output(task: str, before: np.ndarray, after: np.ndarray, expected_size: tuple[int, int],
-                 mask: np.ndarray | None = None) -> None:
+def check_output(
+    task: str, before: np.ndarray, after: np.ndarray, expected_size: tuple[int, int], mask: np.ndarray | None = None
+) -> None:
     """Raise CheckFailed unless `after` (uint8 HxWx3, read back from the saved file) is a plausible
     result of `task` on `before` (uint8 HxWx3): right size, not blank, changed where it must be and
-    (inpaint) nowhere else."""
+    (a task that takes a mask) nowhere else. A result of another size must be more than a resize."""
+    from rednet.tasks import get_task
+
     w, h = expected_size
     if after.shape[:2] != (h, w):
         raise CheckFailed(f"saved result is {after.shape[1]}x{after.shape[0]}, expected {w}x{h}")
     if int(after.max()) - int(after.min()) < 8:
         raise CheckFailed("saved result is blank (almost one flat colour)")
-    if task in ("denoise", "jpeg"):
+    if get_task(task).mask_option is None and before.shape[:2] == (h, w):
         frac = changed_fraction(before, after)
         if frac < 0.01:
             raise CheckFailed(f"result is the input unchanged ({frac:.2%} of values differ)")
-    elif task == "sr":
+    elif get_task(task).mask_option is None:
         from rednet.tasks.degradations import bicubic_resize
 
         plain = to_uint8(bicubic_resize(before.astype(np.float32) / 255.0, (w, h)))
         frac = changed_fraction(plain, after)
         if frac < 0.001:
             raise CheckFailed(f"result is a plain bicubic resize ({frac:.2%} of values differ)")
-    elif task == "inpaint":
+    else:
         if mask is None or mask.shape != before.shape[:2]:
             raise CheckFailed("no mask of the photo's size to check against")
         diff = np.abs(before.astype(np.int16) - after.astype(np.int16)).max(axis=2)
@@ -165,13 +173,11 @@ def scripted_dialogs(errors: list[str]) -> Iterator[None]:
         "ask_mask_save_path": lambda *a, **k: "",
         "show_about": lambda *a, **k: None,
     }
-    targets = [(dialogs, name, fn) for name, fn in replacements.items()]
-    try:  # a crashed session's autosave is offered at start: leave it for the user ('later')
-        from app.services import autosave
+    from app.dialogs import recovery
 
-        targets.append((autosave, "ask_recover", lambda *a, **k: "later"))
-    except ImportError:
-        pass
+    targets = [(dialogs, name, fn) for name, fn in replacements.items()]
+    # a crashed session's autosave is offered at start: leave it for the user ('later')
+    targets.append((recovery, "ask_recover", lambda *a, **k: "later"))
     saved = [(module, name, getattr(module, name)) for module, name, _ in targets if hasattr(module, name)]
     for module, name, fn in targets:
         if hasattr(module, name):
@@ -217,8 +223,9 @@ class SelfTest:
         w = self.window
         w.show()
         handle = lambda: w.windowHandle()  # noqa: E731
-        exposed = _process_events_until(self.app, lambda: w.isVisible() and handle() is not None
-                                        and handle().isExposed(), 20.0)
+        exposed = _process_events_until(
+            self.app, lambda: w.isVisible() and handle() is not None and handle().isExposed(), 20.0
+        )
         seconds, since = seconds_since_start()
         platform = QGuiApplication.platformName()
         if not exposed:
@@ -228,8 +235,9 @@ class SelfTest:
 
     def check_icons(self) -> None:
         from app.resources import app_icon, icon, icons_dir
+        from rednet.tasks import TASK_NAMES
 
-        names = ("open", "save", "restore", "task-denoise", "task-sr", "task-jpeg", "task-inpaint", "brush")
+        names = ("open", "save", "restore", *(f"task-{t}" for t in TASK_NAMES), "brush")
         missing = [n for n in names if icon(n).pixmap(24, 24).isNull()]
         if app_icon().pixmap(64, 64).isNull():
             missing.insert(0, "rednet-studio (application icon)")
@@ -250,12 +258,12 @@ class SelfTest:
             self.report(True, f"{label} -> {size[0]}x{size[1]} in {seconds:.1f} s")
 
     def _run_case(self, case: Case) -> tuple[tuple[int, int], float]:
-        from rednet.io import imageio
-        from rednet.paths import samples_dir
+        from rednet import io as rio
         from rednet.models.registry import default_model_path
-        from rednet.engine.restore import output_size
+        from rednet.paths import samples_dir
+        from rednet.tasks import get_task
 
-        w, task = self.window, case.task
+        w, task, spec = self.window, case.task, get_task(case.task)
         model = default_model_path(task)
         if not model.is_file():
             raise CheckFailed(f"no shipped {task} model: {model} is missing")
@@ -276,25 +284,31 @@ class SelfTest:
 
         panel = w.panel
         panel.set_task(task)
-        if task == "denoise":
-            panel.sigma_auto.setChecked(case.options.get("sigma") is None)
-        if task == "jpeg":
-            panel.quality_auto.setChecked(case.options.get("quality") is None)
-        if "scale" in case.options:
-            panel.scale_spin.setValue(float(case.options["scale"]))
+        for name, f in panel.page(task).fields.items():
+            if f.auto is not None:
+                f.auto.setChecked(case.options.get(name) is None)
+            if name in case.options:
+                f.set_value(case.options[name])
         panel.refresh_models()
-        index = next((i for i in range(panel.model_combo.count())
-                      if panel.model_combo.itemData(i) and Path(panel.model_combo.itemData(i)).resolve()
-                      == model.resolve()), -1)
+        index = next(
+            (
+                i
+                for i in range(panel.model_combo.count())
+                if panel.model_combo.itemData(i) and Path(panel.model_combo.itemData(i)).resolve() == model.resolve()
+            ),
+            -1,
+        )
         if index < 0:
-            raise CheckFailed(f"the shipped model {model.name} is not offered in the model list "
-                              "(unreadable or built for another task?)")
+            raise CheckFailed(
+                f"the shipped model {model.name} is not offered in the model list "
+                "(unreadable or built for another task?)"
+            )
         panel.model_combo.setCurrentIndex(index)
-        if case.mask:
-            mask = imageio.read_mask(mask_path, (photo.width, photo.height))
+        if case.mask and spec.mask_option is not None:
+            mask = rio.read_mask(mask_path, (photo.width, photo.height))
             w.doc.mask.set_array(mask)
 
-        expected = output_size(photo, task, case.options.get("scale"))
+        expected = spec.output_size((photo.width, photo.height), case.options)
         t0 = time.monotonic()
         if not w.start_restore():
             raise CheckFailed(self._error_since(n, "the window did not start the restore"))
@@ -313,7 +327,7 @@ class SelfTest:
             raise CheckFailed(self._error_since(n, f"could not save {dst}"))
         if not dst.is_file() or dst.stat().st_size == 0:
             raise CheckFailed(f"{dst} was not written")
-        saved = imageio.read_photo(dst)
+        saved = rio.read_photo(dst)
         check_output(task, before, to_uint8(saved.pixels), expected, mask)
         return (saved.width, saved.height), seconds
 
@@ -340,8 +354,18 @@ class SelfTest:
         return not w.running
 
 
-def run_selftest(output_dir: str | Path | None = None, *, isolate: bool = True, out=None) -> int:
-    """Run every check; 0 when all passed, 1 otherwise. Prints PASS/FAIL lines to `out` (stdout)."""
+def run_selftest(
+    make_app: Callable[[], object],
+    make_window: Callable[[object], object],
+    output_dir: str | Path | None = None,
+    *,
+    isolate: bool = True,
+    out=None,
+) -> int:
+    """Run every check; 0 when all passed, 1 otherwise. Prints PASS/FAIL lines to `out` (stdout).
+
+    `make_app()` returns the QApplication; `make_window(settings)` the main window, given its
+    settings (app.services.settings.Settings)."""
     if not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never pop up on the user's screen
     stream = out or sys.stdout
@@ -356,7 +380,7 @@ def run_selftest(output_dir: str | Path | None = None, *, isolate: bool = True, 
             if isolate:
                 stack.enter_context(isolated_user_folders(scratch / "home"))
             stack.enter_context(scripted_dialogs(errors))
-            code = _run(results, scratch, errors, stream)
+            code = _run(make_app, make_window, results, scratch, errors, stream)
     finally:
         if code != 0 and not keep:
             print(f"selftest: outputs kept in {results}", file=stream, flush=True)
@@ -365,18 +389,14 @@ def run_selftest(output_dir: str | Path | None = None, *, isolate: bool = True, 
     return code
 
 
-def _run(results: Path, scratch: Path, errors: list[str], stream) -> int:
+def _run(make_app, make_window, results: Path, scratch: Path, errors: list[str], stream) -> int:
+    from app.services.settings import Settings
     from rednet import __version__
     from rednet.paths import resources_dir
 
-    from app.main import create_application
-    from app.services.settings import Settings
-
     print(f"RED-Net Studio {__version__} self-test: resources {resources_dir()}", file=stream, flush=True)
-    app = create_application()
-    from app.main_window import MainWindow
-
-    window = MainWindow(Settings(scratch / "settings.ini"))
+    app = make_app()
+    window = make_window(Settings(scratch / "settings.ini"))
     test = SelfTest(app, window, results, errors, stream)
     try:
         test.check_window()

@@ -22,17 +22,20 @@ QLabel#sectionHeader { color: #8d8d94; font-size: 8pt; font-weight: 700; letter-
 QLabel#hint { color: #9a9aa0; }
 QLabel#value { color: #e6e6ea; }
 QLabel#steps { color: #d0d0d4; padding: 6px 8px; background: #232326; border-radius: 4px; }
-QToolButton#taskButton { background: #323236; border: 1px solid #3c3c41; border-radius: 6px; padding: 4px; color: #d6d6da; }
+QToolButton#taskButton { background: #323236; border: 1px solid #3c3c41; border-radius: 6px; padding: 4px;
+    color: #d6d6da; }
 QToolButton#taskButton:hover { background: #3a3a3f; }
 QToolButton#taskButton:checked { background: #4a2a2e; border-color: #d63a48; color: #ffffff; }
 #taskPanel QToolButton { background: #323236; border: 1px solid #3c3c41; border-radius: 4px; padding: 3px 6px; }
 #taskPanel QToolButton:hover { background: #3a3a3f; }
 #taskPanel QToolButton:checked { background: #4a2a2e; border-color: #d63a48; }
 #taskPanel QToolButton:disabled { color: #77777c; }
-QPushButton#restoreButton { background: #c8323f; color: white; font-weight: 700; border: none; border-radius: 5px; padding: 6px 14px; }
+QPushButton#restoreButton { background: #c8323f; color: white; font-weight: 700; border: none;
+    border-radius: 5px; padding: 6px 14px; }
 QPushButton#restoreButton:hover { background: #d63a48; }
 QPushButton#restoreButton:disabled { background: #4a3a3c; color: #9a8a8c; }
-QProgressBar { border: 1px solid #3a3a3e; border-radius: 4px; background: #232326; text-align: center; height: 16px; color: #e0e0e4; }
+QProgressBar { border: 1px solid #3a3a3e; border-radius: 4px; background: #232326; text-align: center;
+    height: 16px; color: #e0e0e4; }
 QProgressBar::chunk { background: #c8323f; border-radius: 3px; }
 QUndoView, QListView { background: #252528; border: none; }
 QUndoView::item { padding: 3px 6px; }

@@ -1,3 +1,3 @@
-from rednet.cli.main import main
+from rednet.cli import main
 
 raise SystemExit(main())

@@ -108,3 +108,18 @@ class SubState:
 def ensure_state(state: "TaskState | SubState | None") -> "TaskState | SubState":
     """Core functions accept `state=None` for convenience; give them a silent one."""
     return state if state is not None else TaskState()
+
+
+def format_eta(seconds: float | None, *, words: bool = False) -> str:
+    """Time left, for a progress line: "1:05:09" / "03:07" (a terminal's fixed-width clock), or with
+    `words` "3 min 07 s left" (a window's label); None (not yet known) as "--:--" / "estimating time left…"."""
+    if seconds is None:
+        return "estimating time left…" if words else "--:--"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    if not words:
+        return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+    if h:
+        return f"{h} h {m:02d} min left"
+    return f"{m} min {s:02d} s left" if m else f"{s} s left"

@@ -56,7 +56,9 @@ import sys
 
 import torch
 
-from rednet.models.registry import TASKS, build_network, descriptor_for_task, save_model
+from rednet.models.registry import build_network, descriptor_for_task, save_model
+
+from rednet.tasks import TASKS
 
 folder, tasks = sys.argv[1], sys.argv[2:]
 for task in tasks:

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rednet.tasks.degradations import add_gaussian_noise, to_uint8
-from rednet.io.imageio import read_photo
 from rednet.evaluation.metrics import psnr
+from rednet.io import read_photo
+from rednet.tasks.degradations import add_gaussian_noise, to_uint8
 
 SETS = {"documents": ("page", "text"), "microscopy": ("immunohistochemistry",)}
 
@@ -38,8 +38,11 @@ def load(name: str) -> np.ndarray:
 
 def crops(img: np.ndarray, size: int, step: int) -> list[np.ndarray]:
     h, w = img.shape[:2]
-    return [img[y:y + size, x:x + size] for y in range(0, max(1, h - size + 1), step)
-            for x in range(0, max(1, w - size + 1), step)]
+    return [
+        img[y : y + size, x : x + size]
+        for y in range(0, max(1, h - size + 1), step)
+        for x in range(0, max(1, w - size + 1), step)
+    ]
 
 
 def rednet(work: Path, *args: str) -> None:
@@ -76,18 +79,32 @@ def main() -> None:
     rednet(work, "finetune", "--task", "denoise", "--data", str(train), "-o", model, "--overwrite", *budget)
     inputs = sorted(str(p) for p in noisy.iterdir())
     rednet(work, "restore", *inputs, "-o", str(work / "shipped"), "--task", "denoise", "--sigma", str(args.sigma))
-    rednet(work, "restore", *inputs, "-o", str(work / "tuned"), "--task", "denoise", "--sigma", str(args.sigma),
-           "--model", model)
+    rednet(
+        work,
+        "restore",
+        *inputs,
+        "-o",
+        str(work / "tuned"),
+        "--task",
+        "denoise",
+        "--sigma",
+        str(args.sigma),
+        "--model",
+        model,
+    )
     scores = {"noisy": [], "shipped": [], "tuned": []}
     for p in sorted(clean.iterdir()):
         ref = read_photo(p).pixels
         for key, folder in (("noisy", noisy), ("shipped", work / "shipped"), ("tuned", work / "tuned")):
             scores[key].append(psnr(ref, read_photo(folder / p.name).pixels))
     budget_text = f"{args.minutes:g} min" if args.minutes else f"{args.iters} iterations"
-    print(f"{args.kind}: {n_train} training crops, {n_test} held-out crops, fine-tune {budget_text}, sigma {args.sigma:g}")
+    print(
+        f"{args.kind}: {n_train} training crops, {n_test} held-out crops, fine-tune {budget_text}, sigma {args.sigma:g}"
+    )
     print(f"  noisy input     {np.mean(scores['noisy']):.2f} dB")
     print(f"  shipped model   {np.mean(scores['shipped']):.2f} dB")
-    print(f"  fine-tuned      {np.mean(scores['tuned']):.2f} dB  ({np.mean(scores['tuned']) - np.mean(scores['shipped']):+.2f} dB)")
+    tuned, shipped = np.mean(scores["tuned"]), np.mean(scores["shipped"])
+    print(f"  fine-tuned      {tuned:.2f} dB  ({tuned - shipped:+.2f} dB)")
 
 
 if __name__ == "__main__":

@@ -44,9 +44,14 @@ def main() -> int:
     svg = ICONS / "rednet-studio.svg"
     images = {size: render(svg, size) for size in ICO_SIZES}
     images[256].save(ICONS / "rednet-studio.png", optimize=True)
-    images[256].save(ICONS / "rednet-studio.ico", sizes=[(s, s) for s in ICO_SIZES],
-                     append_images=[images[s] for s in ICO_SIZES if s != 256])
-    print(f"wrote {ICONS / 'rednet-studio.png'} and {ICONS / 'rednet-studio.ico'} ({', '.join(map(str, ICO_SIZES))} px)")
+    images[256].save(
+        ICONS / "rednet-studio.ico",
+        sizes=[(s, s) for s in ICO_SIZES],
+        append_images=[images[s] for s in ICO_SIZES if s != 256],
+    )
+    print(
+        f"wrote {ICONS / 'rednet-studio.png'} and {ICONS / 'rednet-studio.ico'} ({', '.join(map(str, ICO_SIZES))} px)"
+    )
     return 0
 
 

@@ -30,8 +30,9 @@ def main(out: Path) -> None:
     for task, sample, options, box, zoom in EXAMPLES:
         src = samples_dir() / sample
         dst = work / f"{task}.png"
-        subprocess.run([sys.executable, "-m", "rednet", "restore", str(src), "-o", str(dst), "--task", task,
-                        *options], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "rednet", "restore", str(src), "-o", str(dst), "--task", task, *options], check=True
+        )
         before, after = Image.open(src).convert("RGB"), Image.open(dst).convert("RGB")
         ratio = after.width / before.width  # sr: the result is larger
         w, h = (box[2] - box[0]) * zoom, (box[3] - box[1]) * zoom
@@ -42,8 +43,11 @@ def main(out: Path) -> None:
         canvas.paste(right, (w + 6, 24))
         draw = ImageDraw.Draw(canvas)
         draw.text((6, 5), f"input ({sample})", fill=(220, 220, 220))
-        draw.text((w + 12, 5), f"rednet restore --task {task} {' '.join(o for o in options if not o.endswith('.png'))}",
-                  fill=(220, 220, 220))
+        draw.text(
+            (w + 12, 5),
+            f"rednet restore --task {task} {' '.join(o for o in options if not o.endswith('.png'))}",
+            fill=(220, 220, 220),
+        )
         canvas.save(out / f"example-{task}.png", optimize=True)
         print(f"wrote {out / f'example-{task}.png'}")
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, to_uint8
 from rednet.evaluation.evalset import load_eval_photo
 from rednet.paths import samples_dir
+from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, to_uint8
 
 
 def main() -> None:
@@ -39,8 +39,9 @@ def main() -> None:
     lines = [("Summer 1984", 34, (40, 40)), ("do not copy", 26, (260, 430)), ("© photo archive", 22, (40, 470))]
     for text, size, xy in lines:
         font = ImageFont.load_default(size=size)
-        ImageDraw.Draw(astronaut).text(xy, text, fill=(255, 240, 60), font=font, stroke_width=1,
-                                       stroke_fill=(40, 20, 0))
+        ImageDraw.Draw(astronaut).text(
+            xy, text, fill=(255, 240, 60), font=font, stroke_width=1, stroke_fill=(40, 20, 0)
+        )
         ImageDraw.Draw(mask).text(xy, text, fill=255, font=font, stroke_width=1, stroke_fill=255)
     astronaut.save(out / "text.png", optimize=True)
     # Grow the mask by two pixels so anti-aliased letter edges are filled too.

@@ -331,9 +331,7 @@ KEEP: dict[str, list[Keep]] = {
         Keep(f"{_SCR}/menu1/teriyaki.png"),
         Keep(f"{_SCR}/scribus_project_de/craigbradney.jpg"),
     ],
-    "python3-sklearn": _k(
-        "usr/lib/python3/dist-packages/sklearn/datasets/images", "china.jpg", "flower.jpg"
-    ),
+    "python3-sklearn": _k("usr/lib/python3/dist-packages/sklearn/datasets/images", "china.jpg", "flower.jpg"),
     "python-matplotlib-data": _k("usr/share/matplotlib/mpl-data/sample_data", "grace_hopper.jpg"),
     # scipy.misc.face(): a raccoon, stored as bz2-compressed raw 768x1024x3 uint8.
     "python3-scipy": _k("usr/lib/python3/dist-packages/scipy/misc", "face.dat"),
@@ -547,9 +545,7 @@ def photo_stats(im: Image.Image) -> dict[str, float]:
     rgb = im.convert("RGB")
     s = 512 / max(rgb.size)
     if s < 1:
-        rgb = rgb.resize(
-            (max(1, round(rgb.width * s)), max(1, round(rgb.height * s))), Image.LANCZOS
-        )
+        rgb = rgb.resize((max(1, round(rgb.width * s)), max(1, round(rgb.height * s))), Image.LANCZOS)
     x = np.asarray(rgb).astype(np.int32)
     grey = bool(np.abs(x - x[..., :1]).max() <= 2)
     if grey:
@@ -677,9 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("data/debs"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--force", action="store_true", help="rewrite outputs that already exist")
-    ap.add_argument(
-        "--review", type=Path, metavar="DIR", help="also write contact sheets of all candidates"
-    )
+    ap.add_argument("--review", type=Path, metavar="DIR", help="also write contact sheets of all candidates")
     args = ap.parse_args(argv)
 
     work: Path = args.work

@@ -1,6 +1,6 @@
 """PSNR cost and speed of bf16 against fp32 inference, with a shipped model on the evaluation photos.
 
-    .venv/bin/python scripts/measure_bf16.py [--task denoise] [--sigma 25]
+.venv/bin/python scripts/measure_bf16.py [--task denoise] [--sigma 25]
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import time
 
 import numpy as np
 
-from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, jpeg_degrade, quantize8
-from rednet.evaluation.evalset import EVAL_PHOTOS, load_eval_photo
-from rednet.io.imageio import Photo
-from rednet.evaluation.metrics import psnr
 from rednet.engine.restore import resolve_model, restore
+from rednet.evaluation.evalset import EVAL_PHOTOS, load_eval_photo
+from rednet.evaluation.metrics import psnr
+from rednet.io import Photo
+from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, jpeg_degrade, quantize8
 
 
 def main() -> None:
@@ -45,8 +45,10 @@ def main() -> None:
             totals[precision][1].append(psnr(clean, quantize8(out)))
     for precision, (seconds, values) in totals.items():
         print(f"{args.task} {precision}: {np.mean(values):.3f} dB mean PSNR, {seconds / megapixels:.2f} s/MP")
-    print(f"bf16 PSNR cost: {np.mean(totals['fp32'][1]) - np.mean(totals['bf16'][1]):+.4f} dB "
-          f"(worst photo {max(a - b for a, b in zip(totals['fp32'][1], totals['bf16'][1])):+.4f} dB)")
+    print(
+        f"bf16 PSNR cost: {np.mean(totals['fp32'][1]) - np.mean(totals['bf16'][1]):+.4f} dB "
+        f"(worst photo {max(a - b for a, b in zip(totals['fp32'][1], totals['bf16'][1])):+.4f} dB)"
+    )
 
 
 if __name__ == "__main__":

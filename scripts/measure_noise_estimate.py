@@ -26,8 +26,8 @@ import time
 
 import numpy as np
 
-from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, quantize8
 from rednet.evaluation.evalset import EVAL_PHOTOS, load_eval_photo
+from rednet.tasks.degradations import add_gaussian_noise, bicubic_resize, quantize8
 from rednet.tasks.noise_level import estimate_sigma
 
 
@@ -71,15 +71,19 @@ def cases(photos, long_side, upscales, layouts, sigmas, seed=0):
             for layout in layouts:
                 clean = clean_case(photo, upscale, layout)
                 key = [i, int(upscale * 10), len(layout), seed]
-                yield name, upscale, layout, clean, [
-                    (s, noisy_case(clean, s, layout, key + [int(s * 10)])) for s in sigmas]
+                yield (
+                    name,
+                    upscale,
+                    layout,
+                    clean,
+                    [(s, noisy_case(clean, s, layout, key + [int(s * 10)])) for s in sigmas],
+                )
 
 
 def twelve_megapixel(sigma: float = 25.0) -> np.ndarray:
     """A synthetic 4000x3000 RGB photo (smooth gradients) with 8-bit noise."""
     yy, xx = np.mgrid[0:3000, 0:4000].astype(np.float32)
-    img = np.stack([0.5 + 0.35 * np.sin(xx * f / 200) * np.cos(yy * f / 200) for f in (1.0, 1.3, 1.7)],
-                   axis=-1)
+    img = np.stack([0.5 + 0.35 * np.sin(xx * f / 200) * np.cos(yy * f / 200) for f in (1.0, 1.3, 1.7)], axis=-1)
     return add_gaussian_noise(img.astype(np.float32), sigma, np.random.default_rng(0))
 
 
@@ -88,8 +92,7 @@ def main() -> None:
     ap.add_argument("--long-side", type=int, default=512)
     ap.add_argument("--sigmas", type=float, nargs="+", default=[5, 10, 15, 25, 35, 50])
     ap.add_argument("--upscales", type=float, nargs="+", default=[1, 1.5, 2])
-    ap.add_argument("--layouts", nargs="+", default=["native", "rgb-same"],
-                    choices=["native", "rgb-same"])
+    ap.add_argument("--layouts", nargs="+", default=["native", "rgb-same"], choices=["native", "rgb-same"])
     ap.add_argument("--photos", nargs="+", default=list(EVAL_PHOTOS), choices=list(EVAL_PHOTOS))
     ap.add_argument("--baseline", action="store_true", help="measure the original HH-band MAD")
     ap.add_argument("--table", action="store_true", help="print every estimate, not only errors")
@@ -97,8 +100,10 @@ def main() -> None:
     ap.add_argument("--no-timing", action="store_true")
     args = ap.parse_args()
     est = baseline_estimate_sigma if args.baseline else estimate_sigma
-    print(f"estimator: {'baseline (HH-band MAD)' if args.baseline else 'rednet.tasks.noise_level'}, "
-          f"long side {args.long_side}, seed {args.seed}")
+    print(
+        f"estimator: {'baseline (HH-band MAD)' if args.baseline else 'rednet.tasks.noise_level'}, "
+        f"long side {args.long_side}, seed {args.seed}"
+    )
 
     head = " | ".join(f"s={s:g}" for s in args.sigmas)
     print(f"| photo | upscale | layout | clean | {head} | max abs |")
@@ -117,8 +122,9 @@ def main() -> None:
         j = int(np.argmax(np.abs(errs)))
         if m > worst_case[0]:
             worst_case = (m, f"{name} x{upscale:g} {layout} sigma {args.sigmas[j]:g}")
-        print(f"| {name} | {upscale:g} | {layout} | {est(clean):.2f} | "
-              + " | ".join(cells) + f" | {m:.2f} |", flush=True)
+        print(
+            f"| {name} | {upscale:g} | {layout} | {est(clean):.2f} | " + " | ".join(cells) + f" | {m:.2f} |", flush=True
+        )
     for u, m in worst.items():
         print(f"max |error| at upscale x{u:g}: {m:.2f}")
     print(f"max |error| overall: {worst_case[0]:.2f} ({worst_case[1]})")
@@ -129,8 +135,10 @@ def main() -> None:
             t = time.perf_counter()
             s = est(big)
             times.append(time.perf_counter() - t)
-        print(f"12 MP (4000x3000x3, sigma 25): estimate {s:.2f}, "
-              f"median {np.median(times):.3f} s, min {min(times):.3f} s of 5 runs")
+        print(
+            f"12 MP (4000x3000x3, sigma 25): estimate {s:.2f}, "
+            f"median {np.median(times):.3f} s, min {min(times):.3f} s of 5 runs"
+        )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
 
 from tests.support.photos import smooth_photo
@@ -27,15 +26,17 @@ def tiny_models(tmp_path_factory):
     """{task: path} of untrained RED-Nets small enough to run instantly (depth 4, width 8)."""
     import torch
 
-    from rednet.models.registry import TASKS, build_network, descriptor_for_task, save_model
+    from rednet.models.registry import build_network, descriptor_for_task, save_model
+    from rednet.tasks import TASKS
 
     folder = tmp_path_factory.mktemp("tiny_models")
     paths = {}
     for i, task in enumerate(TASKS):
         torch.manual_seed(i)
         d = descriptor_for_task(task, depth=4, width=8)
-        paths[task] = save_model(build_network(d), d, folder / f"tiny-{task}.safetensors",
-                                 card={"summary": f"tiny test {task} model"})
+        paths[task] = save_model(
+            build_network(d), d, folder / f"tiny-{task}.safetensors", card={"summary": f"tiny test {task} model"}
+        )
     return paths
 
 

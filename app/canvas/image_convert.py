@@ -1,6 +1,6 @@
 """numpy float images (HxWxC in 0..1) <-> QImage, for display and the clipboard only.
 
-Reading and writing files is `rednet.io.imageio`'s job; this module only moves pixels between numpy
+Reading and writing files is `rednet.io`'s job; this module only moves pixels between numpy
 arrays and Qt's image type, which is GUI work.
 """
 
@@ -39,7 +39,7 @@ def pixels_to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QIm
 
 
 def photo_to_qimage(photo) -> QImage:
-    """A display image for a `rednet.io.imageio.Photo`."""
+    """A display image for a `rednet.io.Photo`."""
     return pixels_to_qimage(photo.pixels, getattr(photo, "alpha", None))
 
 

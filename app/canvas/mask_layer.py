@@ -8,7 +8,6 @@ directly as a translucent overlay. `to_array()` gives the bool HxW mask that `re
 from __future__ import annotations
 
 import numpy as np
-
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
@@ -140,4 +139,3 @@ def image_to_mask(image: QImage, rect: QRect | None = None) -> np.ndarray:
         r = rect.intersected(QRect(0, 0, w, h))
         alpha = alpha[r.top() : r.top() + r.height(), r.left() : r.left() + r.width()]
     return alpha > 127
-

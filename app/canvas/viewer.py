@@ -196,12 +196,16 @@ class ImageCanvas(QWidget):
             p.drawImage(QPoint(int(o.x()), int(o.y())), scaled)
             return
         # Enlarged: draw only the visible part, nearest-neighbour.
-        visible = QRectF(self.widget_to_image(QPointF(0, 0)), self.widget_to_image(QPointF(self.width(), self.height())))
+        visible = QRectF(
+            self.widget_to_image(QPointF(0, 0)), self.widget_to_image(QPointF(self.width(), self.height()))
+        )
         src = visible.intersected(QRectF(0, 0, s.width(), s.height()))
         if src.isEmpty():
             return
-        src = QRectF(QPointF(math.floor(src.left()), math.floor(src.top())),
-                     QPointF(math.ceil(src.right()), math.ceil(src.bottom())))
+        src = QRectF(
+            QPointF(math.floor(src.left()), math.floor(src.top())),
+            QPointF(math.ceil(src.right()), math.ceil(src.bottom())),
+        )
         target = self.image_to_widget_rect(src)
         sx = pm.width() / s.width()
         sy = pm.height() / s.height()

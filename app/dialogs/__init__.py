@@ -1,1 +1,1 @@
-"""Modal dialogs: prompts and messages, preferences, the shortcuts list."""
+"""Modal dialogs: prompts and messages, preferences, the shortcuts list, the crash-recovery question."""

@@ -14,13 +14,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.canvas.compare import CompareMode
+from app.services import settings as S
 from rednet.engine.device import available_devices
 
-from app.services import settings as S
-from app.canvas.compare import CompareMode
-
-DEVICE_LABELS = {"auto": "Automatic (best available)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)",
-                 "mps": "Apple GPU (Metal)"}
+DEVICE_LABELS = {
+    "auto": "Automatic (best available)",
+    "cpu": "CPU",
+    "cuda": "NVIDIA GPU (CUDA)",
+    "mps": "Apple GPU (Metal)",
+}
 
 
 class PreferencesDialog(QDialog):
@@ -51,8 +54,10 @@ class PreferencesDialog(QDialog):
         self.tile_spin.setSuffix(" px")
         self.tile_spin.setValue(settings.get(S.TILE))
         form.addRow("Tile size", self.tile_spin)
-        note = QLabel("Photos are processed in tiles of this size; smaller tiles use less memory "
-                      "and let Cancel stop sooner.", self)
+        note = QLabel(
+            "Photos are processed in tiles of this size; smaller tiles use less memory and let Cancel stop sooner.",
+            self,
+        )
         note.setWordWrap(True)
         note.setObjectName("hint")
         form.addRow("", note)
@@ -78,8 +83,12 @@ class PreferencesDialog(QDialog):
         path.setObjectName("hint")
         path.setWordWrap(True)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-                                   | QDialogButtonBox.StandardButton.RestoreDefaults, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults,
+            self,
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self.restore_defaults)

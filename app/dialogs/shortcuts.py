@@ -15,6 +15,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rednet.tasks import TASKS
+
+
+def task_action(task: str) -> str:
+    """The id of the action that picks `task`."""
+    return f"task_{task}"
+
+
 # action id -> (group, shortcuts, description). The first shortcut is shown in menus.
 SHORTCUTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "open": ("File", ("Ctrl+O",), "Open a photo"),
@@ -46,10 +54,11 @@ SHORTCUTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mask_export": ("Mask", (), "Export the mask as PNG"),
     "restore": ("Restore", ("Ctrl+R", "Ctrl+Return"), "Restore with the chosen task"),
     "cancel": ("Restore", ("Esc",), "Cancel the running restore"),
-    "task_denoise": ("Restore", ("Alt+1",), "Task: denoise"),
-    "task_sr": ("Restore", ("Alt+2",), "Task: super-resolution"),
-    "task_jpeg": ("Restore", ("Alt+3",), "Task: JPEG clean-up"),
-    "task_inpaint": ("Restore", ("Alt+4",), "Task: inpaint"),
+    # one per task (rednet.tasks), in the registry's order: Alt+1, Alt+2, ...
+    **{
+        task_action(t.name): ("Restore", (f"Alt+{i + 1}",) if i < 9 else (), f"Task: {t.title}")
+        for i, t in enumerate(TASKS.values())
+    },
     "shortcuts": ("Help", ("F1", "Ctrl+/"), "This list of shortcuts"),
 }
 

@@ -11,12 +11,21 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from app.canvas.mask_layer import MaskLayer
 
+SAVE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")  # kept by Save As
+
 
 class Document(QObject):
     result_changed = Signal()  # the current photo (or the step list) changed
 
-    def __init__(self, photo, source_path: str | Path | None = None, parent: QObject | None = None, *,
-                 name: str | None = None, unsaved: bool = False):
+    def __init__(
+        self,
+        photo,
+        source_path: str | Path | None = None,
+        parent: QObject | None = None,
+        *,
+        name: str | None = None,
+        unsaved: bool = False,
+    ):
         """`name` is shown when there is no file name (a recovered result); `unsaved=True` marks a
         photo that exists in no file yet (a recovered result whose source is gone) as unsaved."""
         super().__init__(parent)
@@ -46,10 +55,29 @@ class Document(QObject):
             return False
         return self.has_result or self.saved_photo is None  # None: a recovered photo in no file yet
 
+    def suggested_save_path(self, folder: Path) -> Path:
+        """Where Save As starts: the last save, else beside the source ("-restored" once there is a
+        result; its format when it can be written), else `folder` for a pasted photo."""
+        if self.save_path is not None:
+            return self.save_path
+        if self.source_path is not None:
+            suffix = self.source_path.suffix.lower()
+            suffix = suffix if suffix in SAVE_SUFFIXES else ".png"
+            stem = self.source_path.stem + ("-restored" if self.has_result else "")
+            return self.source_path.with_name(stem + suffix)
+        return folder / (self.name or "pasted-photo.png")
+
     def mark_saved(self, path: str | Path) -> None:
         self.save_path = Path(path).resolve()
         self.saved_photo = self.current
         self.result_changed.emit()
+
+    def set_mask(self, mask: np.ndarray) -> bool:
+        """Replace the mask (not undoable: a recovered one); False when it does not fit the photo."""
+        if mask.shape != (self.mask.height, self.mask.width):
+            return False
+        self.mask.set_array(mask)
+        return True
 
     # ------------------------------------------------------------------ results
     def apply_result(self, photo, label: str, clear_mask: bool = False) -> None:

@@ -33,8 +33,15 @@ class MaskEditCommand(QUndoCommand):
     With `already_applied=True` (a stroke that was painted live) the first redo() does nothing.
     """
 
-    def __init__(self, layer: MaskLayer, rect: QRect, before: np.ndarray, after: np.ndarray, text: str,
-                 already_applied: bool = False):
+    def __init__(
+        self,
+        layer: MaskLayer,
+        rect: QRect,
+        before: np.ndarray,
+        after: np.ndarray,
+        text: str,
+        already_applied: bool = False,
+    ):
         super().__init__(text)
         self.layer = layer
         self.rect = QRect(rect)

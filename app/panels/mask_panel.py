@@ -53,8 +53,9 @@ class MaskPanel(QWidget):
 
         grid = QGridLayout()
         grid.setSpacing(4)
-        for i, name in enumerate(("mask_clear", "mask_invert", "mask_grow", "mask_shrink",
-                                  "mask_import", "mask_export")):
+        for i, name in enumerate(
+            ("mask_clear", "mask_invert", "mask_grow", "mask_shrink", "mask_import", "mask_export")
+        ):
             grid.addWidget(self._button(actions[name], text_beside=True), i // 2, i % 2)
         v.addLayout(grid)
         self.coverage_label = QLabel("Mask: empty", self)
@@ -65,8 +66,9 @@ class MaskPanel(QWidget):
         b = QToolButton(self)
         b.setDefaultAction(action)
         b.setIconSize(QSize(18, 18))
-        b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon if text_beside
-                             else Qt.ToolButtonStyle.ToolButtonIconOnly)
+        b.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon if text_beside else Qt.ToolButtonStyle.ToolButtonIconOnly
+        )
         b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         return b
 

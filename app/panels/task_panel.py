@@ -1,4 +1,9 @@
-"""The side panel: pick a task, set its options, pick a model, press Restore, watch progress."""
+"""The side panel: pick a task, set its options, pick a model, press Restore, watch progress.
+
+Everything about a task comes from its `Task` (rednet.tasks): the buttons' texts, the hint, one page
+of option fields per task (app.widgets.forms), the mask controls on the page of a task that takes a
+mask, and the result size on the page of a task that changes the size.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -15,77 +19,120 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QSlider,
-    QSpinBox,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from rednet.models import registry
-from rednet.engine import restore as core_restore
-from rednet.progress import Progress
-
 from app.resources import icon
+from app.widgets.forms import OptionField, section
+from app.widgets.model_picker import ModelComboBox, fill_model_combo
+from rednet.progress import Progress, format_eta
+from rednet.tasks import TASK_NAMES, TASKS, Task, get_task
 
-TASKS = ("denoise", "sr", "jpeg", "inpaint")
-TASK_TITLES = {"denoise": "Denoise", "sr": "Upscale", "jpeg": "JPEG clean-up", "inpaint": "Inpaint"}
-TASK_BUTTON_TEXT = {"denoise": "Denoise", "sr": "Upscale", "jpeg": "JPEG", "inpaint": "Inpaint"}
-TASK_HINTS = {
-    "denoise": "Removes sensor and film noise. Leave the level on automatic, or set how strong the "
-               "noise is (higher = smoother).",
-    "sr": "Enlarges the photo and restores the detail that plain resizing blurs.",
-    "jpeg": "Removes JPEG blocks and ringing. The quality the file was saved at tells the model how "
-            "much to clean.",
-    "inpaint": "Paint over text, scratches or blemishes with the mask brush, then press Restore to "
-               "fill them in.",
-}
-SIGMA_MAX = 75
-SCALE_RANGE = (1.25, 4.0)
-QUALITY_RANGE = (5, 90)
+NOISE_OPTION = "sigma"  # the option the window's noise-level estimate is for
+FILE_QUALITY_OPTION = "quality"  # the option a JPEG file's own quality stands in for
 
 
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "estimating time left…"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s} s left"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m} min {s:02d} s left"
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min left"
+def changes_size(task: Task) -> bool:
+    """Whether `task`'s result has another size than its input (for its typical setting)."""
+    return tuple(task.output_size((100, 100), dict(task.example))) != (100, 100)
 
 
-def step_label(task: str, options: dict) -> str:
-    """A short history entry for a finished restore: 'Denoise σ 25', 'Upscale ×2', ..."""
-    if task == "denoise":
-        s = options.get("sigma")
-        return "Denoise (auto)" if s is None else f"Denoise σ {s:g}"
-    if task == "sr":
-        return f"Upscale ×{options.get('scale', 2.0):g}"
-    if task == "jpeg":
-        q = options.get("quality")
-        return "JPEG clean-up (auto)" if q is None else f"JPEG clean-up q {q}"
-    return "Inpaint"
-
-
-class ModelComboBox(QComboBox):
-    """A combo box that asks for a fresh list each time it opens (models may be added any time)."""
-
-    about_to_show = Signal()
-
-    def showPopup(self) -> None:  # noqa: N802 (Qt name)
-        self.about_to_show.emit()
-        super().showPopup()
-
-
-def _section(text: str) -> QLabel:
-    label = QLabel(text.upper())
-    label.setObjectName("sectionHeader")
+def _value_label(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName("value")
+    label.setWordWrap(True)
     return label
+
+
+class TaskPage(QWidget):
+    """One task's options: a field per numeric option, and what the panel can say about them."""
+
+    changed = Signal()
+
+    def __init__(self, task: Task, mask_panel: QWidget | None = None, parent: QWidget | None = None):
+        """`mask_panel`: the mask controls, for the page of a task that takes a mask."""
+        super().__init__(parent)
+        self.task = task
+        self.fields: dict[str, OptionField] = {}
+        self.estimate_label: QLabel | None = None  # the measured noise level
+        self.file_quality_label: QLabel | None = None  # the JPEG quality the file was saved at
+        self.output_size_label: QLabel | None = None
+        self.mask_panel = mask_panel
+        self._photo = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(form)
+        for option in task.numeric_options:
+            f = OptionField(option, self)
+            f.add_rows(form)
+            f.changed.connect(self.changed)
+            f.changed.connect(self._update_output_size)
+            self.fields[option.name] = f
+            if option.name == NOISE_OPTION:
+                self.estimate_label = _value_label("Estimated noise level: –", self)
+                form.addRow(self.estimate_label)
+            if option.name == FILE_QUALITY_OPTION:
+                self.file_quality_label = _value_label("", self)
+                form.addRow(self.file_quality_label)
+        if changes_size(task):
+            self.output_size_label = _value_label("Result: –", self)
+            form.addRow(self.output_size_label)
+        if mask_panel is not None:
+            outer.addWidget(mask_panel)
+
+    def field(self, name: str) -> OptionField:
+        return self.fields[name]
+
+    def options(self) -> dict:
+        return {name: f.value() for name, f in self.fields.items()}
+
+    def set_photo(self, photo) -> None:
+        self._photo = photo
+        if self.estimate_label is not None:
+            self.estimate_label.setText(
+                "Estimated noise level: –" if photo is None else "Estimated noise level: measuring…"
+            )
+        quality = self.fields.get(FILE_QUALITY_OPTION)
+        if quality is not None and quality.auto is not None:
+            q = getattr(photo, "jpeg_quality", None) if photo is not None else None
+            if q is not None:
+                quality.auto.setText(f"From the file (q {q})")
+                self.file_quality_label.setText(f"The file was saved at JPEG quality {q}.")
+                quality.set_value(q)
+            else:
+                quality.auto.setText("Automatic")
+                self.file_quality_label.setText(
+                    "No JPEG quality in the file: on automatic the model judges the compression itself."
+                    if photo is not None
+                    else ""
+                )
+        self._update_output_size()
+
+    def set_estimate(self, sigma: float | None) -> None:
+        if self.estimate_label is None:
+            return
+        if sigma is None:
+            self.estimate_label.setText("Estimated noise level: –")
+            return
+        self.estimate_label.setText(f"Estimated noise level: σ {sigma:.1f}")
+        f = self.fields[NOISE_OPTION]
+        if f.automatic:
+            f.set_value(sigma)
+
+    def _update_output_size(self) -> None:
+        if self.output_size_label is None:
+            return
+        p = self._photo
+        if p is None:
+            self.output_size_label.setText("Result: –")
+            return
+        w, h = self.task.output_size((p.width, p.height), self.options())
+        self.output_size_label.setText(f"Result: {w} × {h} px  (from {p.width} × {p.height})")
 
 
 class TaskPanel(QWidget):
@@ -99,30 +146,31 @@ class TaskPanel(QWidget):
         self.setObjectName("taskPanel")
         self._photo = None
         self._estimate: float | None = None
+        self._models: list = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(12, 12, 12, 12)
         lay.setSpacing(6)
 
         # --- task buttons -------------------------------------------------------------------
-        lay.addWidget(_section("Task"))
+        lay.addWidget(section("Task"))
         grid = QGridLayout()
         grid.setSpacing(6)
         self.task_group = QButtonGroup(self)
         self.task_group.setExclusive(True)
         self.task_buttons: dict[str, QToolButton] = {}
-        for i, task in enumerate(TASKS):
+        for i, task in enumerate(TASKS.values()):
             b = QToolButton(self)
             b.setObjectName("taskButton")
             b.setCheckable(True)
-            b.setText(TASK_BUTTON_TEXT[task])
-            b.setToolTip(TASK_TITLES[task])
-            b.setIcon(icon(f"task-{task}"))
+            b.setText(task.button_text)
+            b.setToolTip(task.title)
+            b.setIcon(icon(f"task-{task.name}"))
             b.setIconSize(QSize(22, 22))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             b.setMinimumHeight(54)
             self.task_group.addButton(b, i)
-            self.task_buttons[task] = b
+            self.task_buttons[task.name] = b
             grid.addWidget(b, 0, i)
         lay.addLayout(grid)
         self.hint = QLabel(self)
@@ -131,16 +179,22 @@ class TaskPanel(QWidget):
         lay.addWidget(self.hint)
 
         # --- per-task options ---------------------------------------------------------------
-        lay.addWidget(_section("Options"))
+        lay.addWidget(section("Options"))
         self.pages = QStackedWidget(self)
-        self.pages.addWidget(self._denoise_page())
-        self.pages.addWidget(self._sr_page())
-        self.pages.addWidget(self._jpeg_page())
-        self.pages.addWidget(self._inpaint_page(mask_panel))
+        self._pages: dict[str, TaskPage] = {}
+        placed = False  # the mask controls go on the page of the (first) task that takes a mask
+        for task in TASKS.values():
+            here = mask_panel if task.mask_option is not None and not placed else None
+            placed = placed or here is not None
+            page = TaskPage(task, here, self.pages)
+            page.changed.connect(self.options_changed)
+            self.pages.addWidget(page)
+            self._pages[task.name] = page
+        self.mask_panel = mask_panel
         lay.addWidget(self.pages)
 
         # --- model ------------------------------------------------------------------------------
-        lay.addWidget(_section("Model"))
+        lay.addWidget(section("Model"))
         self.model_combo = ModelComboBox(self)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(12)
@@ -153,8 +207,10 @@ class TaskPanel(QWidget):
         self.model_combo.about_to_show.connect(self.refresh_models)
         # it applies to every task, so it sits under the model rather than on a task page
         self.ensemble_check = QCheckBox("Best quality (8x slower)", self)
-        self.ensemble_check.setToolTip("Run the model on the 8 flips and rotations of the photo and average "
-                                       "them: slightly cleaner results, at eight times the time")
+        self.ensemble_check.setToolTip(
+            "Run the model on the 8 flips and rotations of the photo and average "
+            "them: slightly cleaner results, at eight times the time"
+        )
         lay.addWidget(self.ensemble_check)
 
         lay.addStretch(1)
@@ -189,130 +245,42 @@ class TaskPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
 
         self.task_group.idToggled.connect(self._task_toggled)
-        self.task_buttons["denoise"].setChecked(True)
+        self.task_buttons[TASK_NAMES[0]].setChecked(True)
         self.set_photo(None)
-
-    # ------------------------------------------------------------------ pages
-    def _denoise_page(self) -> QWidget:
-        page = QWidget(self)
-        form = QFormLayout(page)
-        form.setContentsMargins(0, 0, 0, 0)
-        self.sigma_auto = QCheckBox("Automatic", page)
-        self.sigma_auto.setChecked(True)
-        self.sigma_slider = QSlider(Qt.Orientation.Horizontal, page)
-        self.sigma_slider.setRange(0, SIGMA_MAX)
-        self.sigma_slider.setValue(25)
-        self.sigma_spin = QSpinBox(page)
-        self.sigma_spin.setRange(0, SIGMA_MAX)
-        self.sigma_spin.setValue(25)
-        row = QHBoxLayout()
-        row.addWidget(self.sigma_slider, 1)
-        row.addWidget(self.sigma_spin)
-        self.sigma_slider.valueChanged.connect(self.sigma_spin.setValue)
-        self.sigma_spin.valueChanged.connect(self.sigma_slider.setValue)
-        self.sigma_spin.valueChanged.connect(self.options_changed)
-        self.sigma_auto.toggled.connect(self._sigma_auto_toggled)
-        self.estimate_label = QLabel("Estimated noise level: –", page)
-        self.estimate_label.setObjectName("value")
-        form.addRow("Noise level σ", self.sigma_auto)
-        form.addRow("", row)
-        form.addRow(self.estimate_label)
-        self._sigma_auto_toggled(True)
-        return page
-
-    def _sr_page(self) -> QWidget:
-        page = QWidget(self)
-        form = QFormLayout(page)
-        form.setContentsMargins(0, 0, 0, 0)
-        self.scale_spin = QDoubleSpinBox(page)
-        self.scale_spin.setRange(*SCALE_RANGE)
-        self.scale_spin.setSingleStep(0.25)
-        self.scale_spin.setDecimals(2)
-        self.scale_spin.setValue(2.0)
-        self.scale_spin.setPrefix("× ")
-        presets = QHBoxLayout()
-        presets.addWidget(self.scale_spin, 1)
-        for s in (2, 3, 4):
-            b = QToolButton(page)
-            b.setText(f"×{s}")
-            b.clicked.connect(lambda _=False, v=s: self.scale_spin.setValue(v))
-            presets.addWidget(b)
-        self.output_size_label = QLabel("Result: –", page)
-        self.output_size_label.setObjectName("value")
-        form.addRow("Scale", presets)
-        form.addRow(self.output_size_label)
-        self.scale_spin.valueChanged.connect(self._update_output_size)
-        self.scale_spin.valueChanged.connect(self.options_changed)
-        return page
-
-    def _jpeg_page(self) -> QWidget:
-        page = QWidget(self)
-        form = QFormLayout(page)
-        form.setContentsMargins(0, 0, 0, 0)
-        self.quality_auto = QCheckBox("From the file", page)
-        self.quality_auto.setChecked(True)
-        self.quality_spin = QSpinBox(page)
-        self.quality_spin.setRange(*QUALITY_RANGE)
-        self.quality_spin.setValue(30)
-        self.quality_slider = QSlider(Qt.Orientation.Horizontal, page)
-        self.quality_slider.setRange(*QUALITY_RANGE)
-        self.quality_slider.setValue(30)
-        self.quality_slider.valueChanged.connect(self.quality_spin.setValue)
-        self.quality_spin.valueChanged.connect(self.quality_slider.setValue)
-        self.quality_spin.valueChanged.connect(self.options_changed)
-        row = QHBoxLayout()
-        row.addWidget(self.quality_slider, 1)
-        row.addWidget(self.quality_spin)
-        self.file_quality_label = QLabel("", page)
-        self.file_quality_label.setObjectName("value")
-        self.file_quality_label.setWordWrap(True)
-        form.addRow("Quality", self.quality_auto)
-        form.addRow("", row)
-        form.addRow(self.file_quality_label)
-        self.quality_auto.toggled.connect(self._quality_auto_toggled)
-        return page
-
-    def _inpaint_page(self, mask_panel: QWidget | None) -> QWidget:
-        page = QWidget(self)
-        v = QVBoxLayout(page)
-        v.setContentsMargins(0, 0, 0, 0)
-        if mask_panel is not None:
-            v.addWidget(mask_panel)
-        self.mask_panel = mask_panel
-        return page
 
     # ------------------------------------------------------------------ state
     def task(self) -> str:
-        return TASKS[max(self.task_group.checkedId(), 0)]
+        return TASK_NAMES[max(self.task_group.checkedId(), 0)]
 
     def set_task(self, task: str) -> None:
         self.task_buttons[task].setChecked(True)
 
+    def page(self, task: str | None = None) -> TaskPage:
+        """The options page of `task` (the chosen one by default)."""
+        return self._pages[task or self.task()]
+
+    def field(self, name: str, task: str | None = None) -> OptionField:
+        """The field of option `name` on the page of `task` (the chosen one by default)."""
+        return self.page(task).field(name)
+
     def _task_toggled(self, button_id: int, checked: bool) -> None:
         if not checked:
             return
-        task = TASKS[button_id]
+        task = get_task(TASK_NAMES[button_id])
         self.pages.setCurrentIndex(button_id)
         # Size the options area to the current page, not to the tallest one.
         for i in range(self.pages.count()):
             policy = QSizePolicy.Policy.Preferred if i == button_id else QSizePolicy.Policy.Ignored
             self.pages.widget(i).setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.pages.adjustSize()
-        self.hint.setText(TASK_HINTS[task])
+        self.hint.setText(task.hint)
         self.refresh_models()
-        self.task_changed.emit(task)
+        self.task_changed.emit(task.name)
         self.options_changed.emit()
 
     def options(self) -> dict:
-        """The keyword options for `rednet.engine.restore.restore` of the chosen task."""
-        task = self.task()
-        if task == "denoise":
-            return {"sigma": None if self.sigma_auto.isChecked() else float(self.sigma_spin.value())}
-        if task == "sr":
-            return {"scale": float(self.scale_spin.value())}
-        if task == "jpeg":
-            return {"quality": None if self.quality_auto.isChecked() else int(self.quality_spin.value())}
-        return {}
+        """The keyword options for `rednet.engine.restore.restore` of the chosen task (None: automatic)."""
+        return self.page().options()
 
     def ensemble(self) -> bool:
         """Whether to restore with the 8-pass self-ensemble (`restore(ensemble=...)`)."""
@@ -321,81 +289,36 @@ class TaskPanel(QWidget):
     def set_photo(self, photo) -> None:
         self._photo = photo
         self._estimate = None
-        self.estimate_label.setText("Estimated noise level: –" if photo is None else "Estimated noise level: measuring…")
-        self._update_output_size()
-        q = getattr(photo, "jpeg_quality", None) if photo is not None else None
-        if q is not None:
-            self.quality_auto.setText(f"From the file (q {q})")
-            self.file_quality_label.setText(f"The file was saved at JPEG quality {q}.")
-            self.quality_spin.setValue(int(min(max(q, QUALITY_RANGE[0]), QUALITY_RANGE[1])))
-        else:
-            self.quality_auto.setText("Automatic")
-            self.file_quality_label.setText("No JPEG quality in the file: on automatic the model judges "
-                                            "the compression itself." if photo is not None else "")
+        for page in self._pages.values():
+            page.set_photo(photo)
         self.restore_button.setEnabled(photo is not None and not self.cancel_button.isEnabled())
 
     def set_sigma_estimate(self, sigma: float | None) -> None:
+        """The window's measurement of the open photo's noise level (None: it could not be measured)."""
         self._estimate = sigma
-        if sigma is None:
-            self.estimate_label.setText("Estimated noise level: –")
-            return
-        self.estimate_label.setText(f"Estimated noise level: σ {sigma:.1f}")
-        if self.sigma_auto.isChecked():
-            self.sigma_spin.setValue(int(round(min(sigma, SIGMA_MAX))))
+        for page in self._pages.values():
+            page.set_estimate(sigma)
 
     @property
     def sigma_estimate(self) -> float | None:
         return self._estimate
 
-    def _sigma_auto_toggled(self, on: bool) -> None:
-        self.sigma_slider.setEnabled(not on)
-        self.sigma_spin.setEnabled(not on)
-        self.options_changed.emit()
-
-    def _quality_auto_toggled(self, on: bool) -> None:
-        self.quality_slider.setEnabled(not on)
-        self.quality_spin.setEnabled(not on)
-        self.options_changed.emit()
-
-    def _update_output_size(self) -> None:
-        if self._photo is None:
-            self.output_size_label.setText("Result: –")
-            return
-        w, h = core_restore.output_size(self._photo, "sr", float(self.scale_spin.value()))
-        self.output_size_label.setText(
-            f"Result: {w} × {h} px  (from {self._photo.width} × {self._photo.height})")
+    def estimates(self) -> dict[str, float]:
+        """Values the panel measured for options left automatic ({"sigma": 12.3})."""
+        return {} if self._estimate is None else {NOISE_OPTION: self._estimate}
 
     def set_steps(self, steps: list[str]) -> None:
         self.steps_label.setText("Original photo" if not steps else "Applied: " + " → ".join(steps))
 
     # ------------------------------------------------------------------ models
     def refresh_models(self) -> None:
-        task = self.task()
-        previous = self.model_combo.currentData()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        try:
-            models = registry.list_models(task)
-        except Exception as exc:  # noqa: BLE001 - an unreadable folder must not break the panel
-            models = []
-            self.model_info.setText(f"Could not list models: {exc}")
-        # The shipped model named after the task is the default: list it first.
-        models.sort(key=lambda m: (m.source != "shipped", m.name != task, m.name))
-        for m in models:
-            label = f"{m.name}  ({'default' if m.source == 'shipped' and m.name == task else m.source})"
-            self.model_combo.addItem(label, str(m.path))
-            self.model_combo.setItemData(self.model_combo.count() - 1,
-                                         f"{m.summary}\n{m.path}", Qt.ItemDataRole.ToolTipRole)
-        self._models = models
-        if not models:
-            self.model_combo.addItem(f"No {TASK_TITLES[task].lower()} model installed", None)
-        idx = self.model_combo.findData(previous) if previous else -1
-        self.model_combo.setCurrentIndex(max(idx, 0))
-        self.model_combo.blockSignals(False)
+        self._models = fill_model_combo(
+            self.model_combo, self.task(), on_error=lambda exc: self.model_info.setText(f"Could not list models: {exc}")
+        )
         self._model_selected(self.model_combo.currentIndex())
 
     def _model_selected(self, index: int) -> None:
-        models = getattr(self, "_models", [])
+        models = self._models
         if 0 <= index < len(models):
             m = models[index]
             self.model_info.setText(f"{m.summary} · {m.size_bytes / 1e6:.1f} MB")
@@ -405,6 +328,32 @@ class TaskPanel(QWidget):
     def model(self) -> str | None:
         """The chosen model file (for `restore(model=...)`), or None for the shipped default."""
         return self.model_combo.currentData()
+
+    def select_model(self, task: str, path) -> bool:
+        """Show model file `path` in the picker, switching to `task`. Not while a restore runs (the
+        picker is disabled then)."""
+        if not self.model_combo.isEnabled():
+            return False
+        if self.task() != task:
+            self.set_task(task)  # refreshes the picker
+        self.refresh_models()
+        idx = self.model_combo.findData(str(path))
+        if idx < 0:
+            return False
+        self.model_combo.setCurrentIndex(idx)
+        return True
+
+    def model_replaced(self, old_path: str, new_path: str = "") -> None:
+        """A model file was renamed (`new_path`) or deleted (no `new_path`): list the models again,
+        keeping a renamed model chosen."""
+        was_chosen = self.model() == str(old_path)
+        if not self.model_combo.isEnabled():
+            return
+        self.refresh_models()
+        if was_chosen and new_path:
+            idx = self.model_combo.findData(str(new_path))
+            if idx >= 0:
+                self.model_combo.setCurrentIndex(idx)
 
     # ------------------------------------------------------------------ running
     def set_running(self, running: bool) -> None:
@@ -420,9 +369,9 @@ class TaskPanel(QWidget):
     def show_progress(self, p: Progress) -> None:
         self.progress.setValue(int(round(p.fraction * 1000)))
         msg = p.message[:1].upper() + p.message[1:] if p.message else "Working"
-        self.progress_label.setText(f"{msg} · {format_eta(p.eta_s)}")
+        self.progress_label.setText(f"{msg} · {format_eta(p.eta_s, words=True)}")
 
     def finish_progress(self, message: str, success: bool) -> None:
         self.progress.setValue(1000 if success else 0)
-        self.progress.setFormat("%p%" if success else "")
         self.progress_label.setText(message)
+        self.progress.setFormat("%p%" if success else "")

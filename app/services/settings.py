@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from rednet.paths import user_config_dir
 from rednet.io.safe_files import FileRefused, read_bytes
+from rednet.paths import user_config_dir
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,18 @@ RECENT = Key("files/recent", [], list)
 GEOMETRY = Key("window/geometry", QByteArray(), QByteArray)
 WINDOW_STATE = Key("window/state", QByteArray(), QByteArray)
 
-ALL_KEYS = (DEVICE, TILE, SAVE_JPEG_QUALITY, COMPARE_MODE, MASK_OPACITY, BRUSH_SIZE, LAST_DIR, RECENT,
-            GEOMETRY, WINDOW_STATE)
+ALL_KEYS = (
+    DEVICE,
+    TILE,
+    SAVE_JPEG_QUALITY,
+    COMPARE_MODE,
+    MASK_OPACITY,
+    BRUSH_SIZE,
+    LAST_DIR,
+    RECENT,
+    GEOMETRY,
+    WINDOW_STATE,
+)
 
 
 def config_dir() -> Path:
@@ -91,8 +101,10 @@ class Settings:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # e.g. a file where the folder should be: run on defaults, in memory
-            self._warn(f"Cannot use the settings folder {self.path.parent} ({exc.strerror or exc}); "
-                       "using the defaults, and changes will not be kept.")
+            self._warn(
+                f"Cannot use the settings folder {self.path.parent} ({exc.strerror or exc}); "
+                "using the defaults, and changes will not be kept."
+            )
         if self.path.exists():
             reason = _looks_corrupt(self.path)
             if reason is None:

@@ -1,1 +1,2 @@
-"""The non-modal tool windows: batch restore and fine-tuning."""
+"""The tools: the mask brush, and the non-modal tool windows (batch restore with its results table,
+fine-tuning with its preview, and the user's models)."""

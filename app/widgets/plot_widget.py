@@ -56,7 +56,7 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
         ticks = [t for t in ticks if lo <= t <= hi]
         if len(ticks) >= 2:
             return ticks
-    return [math.log10(v) for v in _nice_ticks(10 ** lo, 10 ** hi) if v > 0]
+    return [math.log10(v) for v in _nice_ticks(10**lo, 10**hi) if v > 0]
 
 
 def _fmt(v: float) -> str:
@@ -89,8 +89,19 @@ class LinePlot(QWidget):
         return QSize(480, 240)
 
     # ------------------------------------------------------------------ data
-    def add_series(self, key: str, name: str, color: QColor | str, *, side: str = "left", log: bool = False,
-                   unit: str = "", marker: bool = False, legend: bool = True, width: float = 1.6) -> None:
+    def add_series(
+        self,
+        key: str,
+        name: str,
+        color: QColor | str,
+        *,
+        side: str = "left",
+        log: bool = False,
+        unit: str = "",
+        marker: bool = False,
+        legend: bool = True,
+        width: float = 1.6,
+    ) -> None:
         self.series[key] = Series(name, QColor(color), side, log, unit, marker, legend, width)
 
     def add_point(self, key: str, x: float, y: float) -> None:
@@ -190,7 +201,7 @@ class LinePlot(QWidget):
                     p.setPen(grid)
                     p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
                 p.setPen(label)
-                text = _fmt(10 ** t if log else t)
+                text = _fmt(10**t if log else t)
                 if side == "left":
                     r = QRectF(0, y - th / 2, ml - 6, th)
                     p.drawText(r, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
@@ -205,8 +216,9 @@ class LinePlot(QWidget):
             p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 3))
             r = QRectF(x - 40, plot.bottom() + 4, 80, th)
             p.drawText(r, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, _fmt(t))
-        p.drawText(QRectF(plot.left(), plot.bottom() + 4 + th, plot.width(), th),
-                   Qt.AlignmentFlag.AlignHCenter, self.x_label)
+        p.drawText(
+            QRectF(plot.left(), plot.bottom() + 4 + th, plot.width(), th), Qt.AlignmentFlag.AlignHCenter, self.x_label
+        )
 
         # curves
         p.save()

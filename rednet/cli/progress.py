@@ -8,17 +8,8 @@ from __future__ import annotations
 import sys
 import time
 
-from rednet.cli import console
-from rednet.progress import Progress
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+from rednet.cli.console import write
+from rednet.progress import Progress, format_eta
 
 
 class ProgressPrinter:
@@ -43,11 +34,13 @@ class ProgressPrinter:
             width = 28
             filled = int(p.fraction * width)
             bar = "#" * filled + "-" * (width - filled)
-            console.write(self.stream, f"\r{self.label} [{bar}] {p.fraction * 100:5.1f}%  "
-                                       f"ETA {format_eta(p.eta_s)}  {p.message[:40]:<40}")
+            write(
+                self.stream,
+                f"\r{self.label} [{bar}] {p.fraction * 100:5.1f}%  ETA {format_eta(p.eta_s)}  {p.message[:40]:<40}",
+            )
             self._drawn = True
         elif self._due(p):
-            console.write(self.stream, f"{self.label} {p.fraction * 100:.0f}% ETA {format_eta(p.eta_s)} {p.message}\n")
+            write(self.stream, f"{self.label} {p.fraction * 100:.0f}% ETA {format_eta(p.eta_s)} {p.message}\n")
 
     def _due(self, p: Progress) -> bool:
         """Plain lines: the first after `interval_s`, then one per interval, and one final "100%" line
@@ -66,5 +59,5 @@ class ProgressPrinter:
 
     def close(self) -> None:
         if self._drawn:
-            console.write(self.stream, "\n")
+            write(self.stream, "\n")
             self._drawn = False

@@ -40,23 +40,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from rednet.io.atomic import atomic_write_bytes
-from rednet.io.safe_files import problem as _file_problem
-from rednet.io.temp_files import remove_stale
 from rednet.engine.device import DeviceError, resolve_device
-from rednet.io.imageio import (
+from rednet.engine.restore import UsageError, resolve_model, restore_file, validate_options
+from rednet.io import (
     SUPPORTED_WRITE_EXTENSIONS,
     ImageReadError,
     ImageWriteError,
     MaskSizeError,
     is_supported_image_path,
     read_mask,
-    read_photo,
-    write_photo,
 )
-from rednet.progress import Cancelled, SubState, TaskState, ensure_state
+from rednet.io.atomic import atomic_write_bytes
+from rednet.io.safe_files import problem as _file_problem
+from rednet.io.temp_files import remove_stale
 from rednet.models.registry import LoadedModel, ModelError
-from rednet.engine.restore import UsageError, resolve_model, restore, validate_options
+from rednet.progress import Cancelled, SubState, TaskState, ensure_state
+from rednet.tasks import get_task
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -86,8 +85,17 @@ EXISTS_REASON = "output exists (use --skip-existing or --overwrite)"
 
 _FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "tif": ".tif", "webp": ".webp"}
 _SAME_FALLBACK = {".jpe": ".jpg", ".jfif": ".jpg"}  # readable but not a write extension; else .png
-_FILE_ERRORS = (ImageReadError, ImageWriteError, UsageError, MaskSizeError, ModelError, OSError,
-                RuntimeError, ValueError, MemoryError)
+_FILE_ERRORS = (
+    ImageReadError,
+    ImageWriteError,
+    UsageError,
+    MaskSizeError,
+    ModelError,
+    OSError,
+    RuntimeError,
+    ValueError,
+    MemoryError,
+)
 
 
 @dataclass
@@ -188,8 +196,10 @@ class BatchReport:
 
     def summary(self) -> str:
         c = self.counts
-        line = (f"restored {c['ok']}, skipped {c['skipped']}, failed {c['failed']} of {self.total} files "
-                f"in {self.elapsed_s:.1f} s ({self.files_per_minute:.1f} files/min)")
+        line = (
+            f"restored {c['ok']}, skipped {c['skipped']}, failed {c['failed']} of {self.total} files "
+            f"in {self.elapsed_s:.1f} s ({self.files_per_minute:.1f} files/min)"
+        )
         if self.cancelled:
             line += f"; cancelled, {c['not_done']} not done"
         return line
@@ -200,8 +210,7 @@ class BatchReport:
         w = csv.writer(buf)
         w.writerow(["input", "output", "status", "reason", "seconds"])
         for r in self.results:
-            w.writerow([str(r.src), "" if r.dst is None else str(r.dst), r.status, r.reason,
-                        f"{r.seconds:.3f}"])
+            w.writerow([str(r.src), "" if r.dst is None else str(r.dst), r.status, r.reason, f"{r.seconds:.3f}"])
         atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
 
 
@@ -216,7 +225,7 @@ def parse_shard(text: str) -> tuple[int, int]:
             raise ValueError
         k, n = int(parts[0]), int(parts[1])
     except ValueError:
-        raise UsageError(f"--shard must be K/N (e.g. 1/4), got {text!r}") from None
+        raise UsageError(f"must be K/N (e.g. 1/4), got {text!r}", option="shard") from None
     _check_shard((k, n))
     return k, n
 
@@ -224,21 +233,23 @@ def parse_shard(text: str) -> tuple[int, int]:
 def _check_shard(shard) -> None:
     k, n = shard
     if not (isinstance(k, int) and isinstance(n, int) and n >= 1 and 1 <= k <= n):
-        raise UsageError(f"--shard K/N needs 1 <= K <= N, got {k}/{n}")
+        raise UsageError(f"K/N needs 1 <= K <= N, got {k}/{n}", option="shard")
 
 
 def _check_template(template: str) -> None:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
-        raise UsageError(f"--name {template!r}: {exc}") from None
+        raise UsageError(f"{template!r}: {exc}", option="name") from None
     unknown = [f for f in fields if f not in NAME_FIELDS]
     if unknown:
-        raise UsageError(f"--name {template!r}: unknown field {{{unknown[0]}}}; use "
-                         + ", ".join("{" + f + "}" for f in NAME_FIELDS))
+        raise UsageError(
+            f"{template!r}: unknown field {{{unknown[0]}}}; use " + ", ".join("{" + f + "}" for f in NAME_FIELDS),
+            option="name",
+        )
     sample = template.format(stem="x", task="x", ext="x")
     if not sample.strip() or "/" in template or "\\" in template or sample in (".", ".."):
-        raise UsageError(f"--name {template!r}: must give a plain file name (no folders)")
+        raise UsageError(f"{template!r}: must give a plain file name (no folders)", option="name")
 
 
 def _is_within(child: Path, parent: Path) -> bool:
@@ -247,9 +258,11 @@ def _is_within(child: Path, parent: Path) -> bool:
 
 def validate_job(job: BatchJob) -> None:
     """Raise UsageError for anything that makes the whole job impossible (nothing is touched)."""
-    validate_options(job.task, sigma=job.sigma, scale=job.scale, quality=job.quality,
-                     mask=None if job.task != "inpaint" else (job.mask if job.mask else None))
-    if job.task == "inpaint" and not job.mask.is_file():
+    needs_mask = get_task(job.task).mask_option is not None
+    validate_options(
+        job.task, sigma=job.sigma, scale=job.scale, quality=job.quality, mask=(job.mask or None) if needs_mask else None
+    )
+    if needs_mask and not job.mask.is_file():
         reason = _file_problem(job.mask, "mask") or "file not found"  # "is a named pipe, not a mask"
         raise UsageError(f"{job.mask}: {'mask file not found' if reason == 'file not found' else reason}")
     if not job.input_dir.is_dir():
@@ -263,20 +276,20 @@ def validate_job(job: BatchJob) -> None:
     if _is_within(src, out):
         raise UsageError("the output folder must not contain the input folder")
     if job.output_format not in OUTPUT_FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, got {job.output_format!r}")
+        raise UsageError(f"must be one of {', '.join(OUTPUT_FORMATS)}, got {job.output_format!r}", option="format")
     if job.if_exists not in IF_EXISTS:
-        raise UsageError(f"if_exists must be one of {', '.join(IF_EXISTS)}, got {job.if_exists!r}")
+        raise UsageError(f"must be one of {', '.join(IF_EXISTS)}, got {job.if_exists!r}", option="if_exists")
     _check_template(job.name_template)
     if job.shard is not None:
         _check_shard(job.shard)
     if not 1 <= int(job.jpeg_quality) <= 100:
-        raise UsageError(f"--output-quality must be between 1 and 100, got {job.jpeg_quality}")
+        raise UsageError(f"must be between 1 and 100, got {job.jpeg_quality}", option="output_quality")
     if job.tile is not None and int(job.tile) <= 0:
-        raise UsageError(f"--tile must be a positive whole number, got {job.tile}")
+        raise UsageError(f"must be a positive whole number, got {job.tile}", option="tile")
     try:
         resolve_device(job.device)
     except DeviceError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc), option="device") from None
 
 
 def _nfc(text: str) -> str:
@@ -302,8 +315,7 @@ def _list_inputs(job: BatchJob) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
         if job.recursive:
-            dirnames[:] = [d for d in dirnames
-                           if not d.startswith(".") and (here / d).resolve() != out_res]
+            dirnames[:] = [d for d in dirnames if not d.startswith(".") and (here / d).resolve() != out_res]
         else:
             dirnames[:] = []
         for name in filenames:
@@ -347,8 +359,9 @@ def plan_batch(job: BatchJob) -> list[PlannedFile]:
         key = _nfc(dst_rel)
         error = None
         if key in first_for:
-            error = (f"same output name {dst_rel} as {first_for[key]} "
-                     "(use a name template with {ext} to tell them apart)")
+            error = (
+                f"same output name {dst_rel} as {first_for[key]} (use a name template with {{ext}} to tell them apart)"
+            )
         else:
             first_for[key] = rel
         if _shard_of(rel, n) == k - 1:
@@ -378,13 +391,14 @@ def _one_line(exc: BaseException, src: Path) -> str:
         line = type(exc).__name__
     for prefix in (f"{src}: ", f"{src.name}: "):
         if line.startswith(prefix) and len(line) > len(prefix):
-            line = line[len(prefix):]
+            line = line[len(prefix) :]
             break
     return line
 
 
-def run_batch(job: BatchJob, state: TaskState | SubState | None = None,
-              on_file: Callable[[FileResult], None] | None = None) -> BatchReport:
+def run_batch(
+    job: BatchJob, state: TaskState | SubState | None = None, on_file: Callable[[FileResult], None] | None = None
+) -> BatchReport:
     """Restore every planned file of `job`; returns the report (also when cancelled).
 
     `on_file` is called (on this thread) with each file's result as soon as it is known.
@@ -396,15 +410,23 @@ def run_batch(job: BatchJob, state: TaskState | SubState | None = None,
     for folder in sorted({item.dst.parent for item in plan}):
         remove_stale(folder)  # temporary files left by an earlier run that was killed while writing
     mask = None
-    if job.task == "inpaint":
+    if get_task(job.task).mask_option is not None:
         try:
             mask = read_mask(job.mask)
         except ImageReadError as exc:
             raise UsageError(f"mask: {exc}") from None
     model = resolve_model(job.model, job.task)
     precision = None if job.precision in (None, "auto") else job.precision
-    options = dict(sigma=job.sigma, scale=job.scale, quality=job.quality, model=model,
-                   device=job.device, tile=job.tile, precision=precision, ensemble=job.ensemble)
+    options = dict(
+        sigma=job.sigma,
+        scale=job.scale,
+        quality=job.quality,
+        model=model,
+        device=job.device,
+        tile=job.tile,
+        precision=precision,
+        ensemble=job.ensemble,
+    )
     report = BatchReport(total=len(plan))
     written: set[tuple[int, int]] = set()  # (st_dev, st_ino) of outputs of this run
     n = len(plan)
@@ -439,18 +461,18 @@ def run_batch(job: BatchJob, state: TaskState | SubState | None = None,
                     elif job.if_exists == "fail":
                         raise UsageError(EXISTS_REASON)
                 if status == "ok":
-                    photo = read_photo(item.src)
-                    file_mask = None
-                    if mask is not None:
-                        if mask.shape != (photo.height, photo.width):
-                            raise MaskSizeError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the photo "
-                                                f"is {photo.width}x{photo.height}")
-                        file_mask = mask
-                    result = restore(photo, job.task, mask=file_mask, state=file_state, **options)
                     item.dst.parent.mkdir(parents=True, exist_ok=True)
-                    notes = tuple(result.warnings) + tuple(write_photo(
-                        result, item.dst, jpeg_quality=job.jpeg_quality,
-                        overwrite=job.if_exists == "overwrite"))
+                    result = restore_file(
+                        item.src,
+                        item.dst,
+                        task=job.task,
+                        mask=mask,
+                        state=file_state,
+                        jpeg_quality=job.jpeg_quality,
+                        overwrite=job.if_exists == "overwrite",
+                        **options,
+                    )
+                    notes = tuple(result.warnings)
                     st = os.stat(item.dst)
                     written.add((st.st_dev, st.st_ino))
             except _FILE_ERRORS as exc:

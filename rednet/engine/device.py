@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import functools
+import platform
 from pathlib import Path
 
 import torch
 
+from rednet.errors import DeviceError
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
-
-
-class DeviceError(ValueError):
-    pass
 
 
 def available_devices() -> list[str]:
@@ -33,8 +32,9 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
     if name == "auto":
         return torch.device(available_devices()[0])
     if name not in available_devices():
-        raise DeviceError(f"device {name!r} is not available on this machine "
-                          f"(available: {', '.join(available_devices())})")
+        raise DeviceError(
+            f"device {name!r} is not available on this machine (available: {', '.join(available_devices())})"
+        )
     return torch.device(name)
 
 
@@ -59,3 +59,14 @@ def default_precision(device: torch.device) -> str:
 
 def autocast_dtype(precision: str) -> torch.dtype | None:
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def cpu_name() -> str:
+    """The processor's model name ("AMD EPYC 7B13"), for benchmark tables and model cards."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

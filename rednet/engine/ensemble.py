@@ -31,8 +31,9 @@ class _PassState(SubState):
         super().report(fraction, f"{self._prefix}, {message}" if message else self._prefix)
 
 
-def ensemble_mean(run: Callable[..., torch.Tensor], x: torch.Tensor, out_channels: int,
-                  state: TaskState | SubState) -> torch.Tensor:
+def ensemble_mean(
+    run: Callable[..., torch.Tensor], x: torch.Tensor, out_channels: int, state: TaskState | SubState
+) -> torch.Tensor:
     """The mean over `TRANSFORMS` of T^-1(net(T(x))), x being 1xCxHxW; 1xOxHxW float32, channels-last.
 
     `run(x, flip=, add_to=, state=)` is `run_tiled` with the network and its options bound; it adds

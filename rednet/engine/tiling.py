@@ -70,11 +70,23 @@ def _mirror(start: int, end: int, length: int, flipped: bool) -> tuple[int, int]
     return (length - end, length - start) if flipped else (start, end)
 
 
-def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_channels: int,
-              device: torch.device, dtype: torch.dtype | None = None,
-              state: TaskState | SubState | None = None, channels_last: bool = False,
-              cond: float | None = None, flexible: bool = False, align: int = 1,
-              flip: tuple[bool, bool] = (False, False), add_to: torch.Tensor | None = None) -> torch.Tensor:
+def run_tiled(
+    net: Network,
+    x: torch.Tensor,
+    *,
+    tile: int,
+    margin: int,
+    out_channels: int,
+    device: torch.device,
+    dtype: torch.dtype | None = None,
+    state: TaskState | SubState | None = None,
+    channels_last: bool = False,
+    cond: float | None = None,
+    flexible: bool = False,
+    align: int = 1,
+    flip: tuple[bool, bool] = (False, False),
+    add_to: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Apply `net` to `x` (1xCxHxW, on the CPU, any strides) tile by tile on `device`; returns
     1xOxHxW float32 on the CPU (channels-last in memory).
 
@@ -99,13 +111,15 @@ def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_chan
         rows, cols = flexible_grid(height, width, tile, margin, align)
     else:
         rows, cols = tile_grid(height, tile, align), tile_grid(width, tile, align)
-    out = add_to if add_to is not None else \
-        torch.empty((1, height, width, out_channels), dtype=torch.float32).permute(0, 3, 1, 2)
+    out = (
+        add_to
+        if add_to is not None
+        else torch.empty((1, height, width, out_channels), dtype=torch.float32).permute(0, 3, 1, 2)
+    )
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     dims = [d for d, on in ((2, flip[0]), (3, flip[1])) if on]
     total, done = len(rows) * len(cols), 0
-    autocast = (torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None
-                else contextlib.nullcontext())
+    autocast = torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
     for y0, y1 in rows:
         for x0, x1 in cols:
             state.check()
@@ -117,8 +131,9 @@ def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_chan
             if cond is None:
                 patch = window.to(device, non_blocking=True).contiguous(memory_format=fmt)
             else:
-                patch = torch.empty((1, channels + 1, ty1 - ty0, tx1 - tx0), dtype=x.dtype, device=device,
-                                    memory_format=fmt)
+                patch = torch.empty(
+                    (1, channels + 1, ty1 - ty0, tx1 - tx0), dtype=x.dtype, device=device, memory_format=fmt
+                )
                 patch[:, :channels].copy_(window)
                 patch[:, channels:].fill_(cond)
             if dims:
@@ -126,7 +141,7 @@ def run_tiled(net: Network, x: torch.Tensor, *, tile: int, margin: int, out_chan
             with autocast:
                 pred = net(patch)
             del patch
-            kept = pred[:, :, y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0]
+            kept = pred[:, :, y0 - ty0 : y1 - ty0, x0 - tx0 : x1 - tx0]
             if dims:
                 kept = kept.flip(dims)
             (oy0, oy1), (ox0, ox1) = _mirror(y0, y1, height, flip[0]), _mirror(x0, x1, width, flip[1])

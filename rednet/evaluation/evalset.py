@@ -33,10 +33,7 @@ EVAL_PHOTOS: tuple[str, ...] = (
 
 _COLOUR = frozenset({"astronaut", "coffee", "chelsea", "rocket", "motorcycle_left"})
 
-_INSTALL_HINT = (
-    "the public evaluation photos need scikit-image: "
-    "pip install scikit-image (part of the dev extra)"
-)
+_INSTALL_HINT = "the public evaluation photos need scikit-image: pip install scikit-image (part of the dev extra)"
 
 
 def _check_name(name: str) -> None:
@@ -64,14 +61,10 @@ def _raw(name: str) -> np.ndarray:
     img = np.asarray(img)
     if img.dtype != np.uint8:
         raise TypeError(f"scikit-image's {name!r} is {img.dtype}, expected uint8")
-    if (
-        img.ndim == 3 and img.shape[2] == 4
-    ):  # never expected for these photos; drop alpha defensively
+    if img.ndim == 3 and img.shape[2] == 4:  # never expected for these photos; drop alpha defensively
         img = img[..., :3]
     if (img.ndim == 3) != is_colour(name):
-        raise ValueError(
-            f"scikit-image's {name!r} has shape {img.shape}, not the expected colour/grey"
-        )
+        raise ValueError(f"scikit-image's {name!r} has shape {img.shape}, not the expected colour/grey")
     img = np.ascontiguousarray(img)
     img.setflags(write=False)
     return img
@@ -100,8 +93,6 @@ def load_eval_photo(name: str, long_side: int = 512) -> np.ndarray:
     return img.astype(np.float32) / np.float32(255.0)
 
 
-def load_eval_set(
-    names: Iterable[str] = EVAL_PHOTOS, long_side: int = 512
-) -> dict[str, np.ndarray]:
+def load_eval_set(names: Iterable[str] = EVAL_PHOTOS, long_side: int = 512) -> dict[str, np.ndarray]:
     """{name: photo} for ``names`` (default: all of EVAL_PHOTOS), each as in `load_eval_photo`."""
     return {name: load_eval_photo(name, long_side) for name in names}

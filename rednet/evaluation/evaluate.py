@@ -20,280 +20,23 @@ those measured when the entry was written.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
-import math
 import os
-import time
 import zlib
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from rednet.tasks import degradations as deg
-from rednet.evaluation import peers as P
-from rednet.evaluation.evalset import EVAL_PHOTOS, is_colour, load_eval_photo
-from rednet.io.imageio import Photo
-from rednet.evaluation.metrics import psnr, rgb_to_y, ssim
-from rednet.tasks.noise_level import estimate_sigma
+from rednet.engine.restore import resolve_model, restore
+from rednet.evaluation.eval_cache import eval_cache_dir, peer_scores
+from rednet.evaluation.evalset import EVAL_PHOTOS, load_eval_photo
 from rednet.evaluation.peers import bm3d_peer, ffdnet_peer, nlm_peer, opencv_inpaint_peer  # noqa: F401 (bench imports them here)
-from rednet.progress import TaskState, SubState, ensure_state
-from rednet.engine.restore import restore, resolve_model
-
-CACHE_VERSION = 1  # bump when what a cache entry means changes
-
-
-@dataclass
-class Case:
-    """One photo's degraded input for one setting: what every method gets and how it is scored."""
-
-    clean: np.ndarray  # the reference every output is scored against
-    degraded: np.ndarray  # every method's input (for sr: the low-resolution photo)
-    photo: Photo  # restore()'s input: `degraded` as a Photo
-    options: dict  # restore()'s options for the task (sigma, scale, mask)
-    baseline: np.ndarray  # what "input PSNR" measures (for sr: the bicubic upscale)
-    extra: dict = field(default_factory=dict)  # further peer inputs (the JPEG file's bytes, the mask)
-    border: int = 0
-    luma: bool = False
-    quantize_ours: bool = True  # our output rounded to 8-bit before scoring, as a saved file would be
-
-    def score(self, out: np.ndarray) -> tuple[float, float]:
-        view = rgb_to_y if self.luma else (lambda im: im)
-        c, o = view(self.clean), view(out)
-        return psnr(c, o, self.border), ssim(c, o, self.border)
-
-    def input_psnr(self) -> float:
-        view = rgb_to_y if self.luma else (lambda im: im)
-        return psnr(view(self.clean), view(self.baseline), self.border)
-
-
-@dataclass(frozen=True)
-class Peer:
-    name: str  # as shown in the table
-    run: Callable[[Case], tuple[np.ndarray, float]] | None  # -> (output, seconds); None when missing
-    settings: str = ""  # what else decides its output (options, versions): part of the cache key
-    missing: str | None = None  # why it cannot run here, else None
-
-
-def _timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
-    t = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t
-
-
-def _optional_peer(name: str, package: str, run, settings: str) -> Peer:
-    reason = P.missing_reason(package)
-    if reason is not None:
-        return Peer(f"{name} ({reason})", None, missing=reason)
-    return Peer(name, run, f"{settings}; {package} {P.peer_version(package)}")
-
-
-# --- the peers of each setting -------------------------------------------------------------------
-def _bm3d(sigma, name):
-    return _optional_peer(name, "bm3d", lambda c: _timed(lambda: bm3d_peer(c.degraded, sigma)),
-                          f"sigma {sigma}")
-
-
-def _ffdnet(sigma):
-    def run(c):
-        P.ffdnet_net(c.degraded.shape[2])  # loading the weights is not the method's time
-        return _timed(lambda: ffdnet_peer(c.degraded, sigma))
-    return _optional_peer("FFDNet", "ffdnet", run, f"sigma {sigma}; torch {P.peer_version('torch')}")
-
-
-def _nlm(sigma):
-    return Peer("OpenCV NLM", lambda c: _timed(lambda: nlm_peer(c.degraded, sigma)),
-                f"h {sigma}, 7x7, 21x21; opencv {P.peer_version('opencv')}")
-
-
-def _bicubic():
-    return Peer("bicubic", lambda c: _timed(lambda: _bicubic_up(c.degraded, c.clean)),
-                f"pillow {P.peer_version('pillow')}")
-
-
-def _jpeg_itself():
-    return Peer("JPEG", lambda c: _timed(lambda: P.jpeg_decode(c.extra["jpeg"], c.clean.shape[2])),
-                f"pillow decode {P.peer_version('pillow')}")
-
-
-def _jpegqs(quality=1):
-    name = f"jpegqs -q {quality}"
-    reason = P.missing_reason("jpegqs")
-    if reason is not None:
-        return Peer(f"{name} ({reason})", None, missing=reason)
-    run = lambda c: _timed(lambda: P.jpegqs_peer(c.extra["jpeg"], c.clean.shape[2], quality))  # noqa: E731
-    return Peer(name, run, f"jpegqs {P.peer_version('jpegqs')}; pillow decode {P.peer_version('pillow')}")
-
-
-def _opencv_inpaint():
-    def run(c):
-        candidates = {m: _timed(lambda: opencv_inpaint_peer(c.degraded, c.extra["mask"], m)) for m in ("telea", "ns")}
-        return max(candidates.values(), key=lambda r: psnr(c.clean, r[0]))  # the better one, its time
-    return Peer("OpenCV (best of Telea, NS)", run, f"radius 5; opencv {P.peer_version('opencv')}")
-
-
-def _bicubic_up(lr, hr):
-    return deg.quantize8(deg.bicubic_resize(lr, (hr.shape[1], hr.shape[0])))
-
-
-# --- the settings --------------------------------------------------------------------------------
-@dataclass
-class Setting:
-    task: str
-    name: str
-    photos: list[str]
-    make_case: Callable[[np.ndarray, np.random.Generator], Case]
-    peers: list[Peer]
-    sigma: float | None = None  # denoise: the true noise level, for the noise-estimate row
-
-
-def eval_input_photo(px: np.ndarray, jpeg_quality: int | None = None) -> Photo:
-    """An 8-bit photo as an evaluation input (a JPEG when `jpeg_quality` is given, so its quality is read)."""
-    return Photo(pixels=px.astype(np.float32), alpha=None, bit_depth=8, exif=None, icc=None,
-                 format="JPEG" if jpeg_quality else "PNG", jpeg_quality=jpeg_quality, path=None)
-
-
-def _denoise_case(sigma):
-    def make(clean, rng):
-        noisy = deg.add_gaussian_noise(clean, sigma, rng)
-        return Case(clean, noisy, eval_input_photo(noisy), {"sigma": sigma}, noisy, quantize_ours=False)
-    return make
-
-
-def _sr_case(scale):
-    def make(clean, rng):
-        h, w = clean.shape[0] // scale * scale, clean.shape[1] // scale * scale  # crop to a multiple of scale
-        hr = clean[:h, :w]
-        lr = deg.quantize8(deg.bicubic_resize(hr, (w // scale, h // scale)))
-        return Case(hr, lr, eval_input_photo(lr), {"scale": scale}, _bicubic_up(lr, hr), border=scale, luma=True)
-    return make
-
-
-def _jpeg_case(q):
-    def make(clean, rng):
-        data = P.jpeg_encode(clean, q)  # one file: our model gets its decoded pixels, jpegqs its bytes
-        decoded = P.jpeg_decode(data, clean.shape[2])
-        return Case(clean, decoded, eval_input_photo(decoded, jpeg_quality=q), {}, decoded, extra={"jpeg": data})
-    return make
-
-
-def _inpaint_case():
-    def make(clean, rng):
-        mask = deg.text_mask(clean.shape[0], clean.shape[1], rng, size_range=(14, 34), dilate=1)
-        holed = np.where(mask[..., None], 1.0, clean).astype(np.float32)  # white text over the photo
-        return Case(clean, holed, eval_input_photo(holed), {"mask": mask}, holed, extra={"mask": mask})
-    return make
-
-
-def settings_for(tasks, photos) -> list[Setting]:
-    colour = [n for n in photos if is_colour(n)]
-    gray = [n for n in photos if not is_colour(n)]
-    out = []
-    if "denoise" in tasks:
-        for sigma in (25, 50):
-            out.append(Setting("denoise", f"colour sigma {sigma}", colour, _denoise_case(sigma),
-                               [_bm3d(sigma, "CBM3D"), _ffdnet(sigma), _nlm(sigma)], sigma))
-        for sigma in (15, 50):
-            out.append(Setting("denoise", f"gray sigma {sigma}", gray, _denoise_case(sigma),
-                               [_bm3d(sigma, "BM3D"), _ffdnet(sigma), _nlm(sigma)], sigma))
-    if "sr" in tasks:
-        for scale in (2, 3, 4):
-            out.append(Setting("sr", f"x{scale} (Y)", list(photos), _sr_case(scale), [_bicubic()]))
-    if "jpeg" in tasks:
-        for q in (10, 20, 30):
-            out.append(Setting("jpeg", f"colour q{q}", colour, _jpeg_case(q), [_jpeg_itself(), _jpegqs(1)]))
-    if "inpaint" in tasks:
-        out.append(Setting("inpaint", "text 14-34 px", list(photos), _inpaint_case(), [_opencv_inpaint()]))
-    return [s for s in out if s.photos]  # e.g. no grey setting when only colour photos were asked for
-
-
-# --- the peer-score cache ------------------------------------------------------------------------
-def eval_cache_dir() -> Path:
-    """$REDNET_EVAL_CACHE, else `eval/` in the user cache folder."""
-    override = os.environ.get("REDNET_EVAL_CACHE")
-    if override:
-        return Path(override)
-    from rednet.paths import user_cache_dir
-
-    return user_cache_dir() / "eval"
-
-
-@cache
-def _code_fingerprint() -> str:
-    """The source of the peers, the metrics and the degradations: editing any of them invalidates."""
-    from rednet.evaluation import metrics
-
-    h = hashlib.sha256()
-    for module in (P, metrics, deg):
-        try:
-            h.update(Path(module.__file__).read_bytes())
-        except (OSError, TypeError):  # a frozen bundle without sources
-            h.update(module.__name__.encode())
-    return h.hexdigest()
-
-
-def cache_key(peer: Peer, case: Case) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps({"version": CACHE_VERSION, "code": _code_fingerprint(), "peer": peer.name,
-                         "settings": peer.settings, "border": case.border, "luma": case.luma},
-                        sort_keys=True).encode())
-    for label, value in [("clean", case.clean), ("degraded", case.degraded), *sorted(case.extra.items())]:
-        h.update(label.encode() + b"\0")
-        if isinstance(value, (bytes, bytearray)):
-            h.update(b"bytes\0" + bytes(value))
-        else:
-            a = np.ascontiguousarray(value)
-            h.update(f"{a.dtype.str}{a.shape}\0".encode() + a.tobytes())
-    return h.hexdigest()
-
-
-_SCORE_FIELDS = ("psnr", "ssim", "seconds", "input_psnr")
-
-
-def _read_cached(path: Path, key: str) -> dict | None:
-    """The cached scores, or None when absent, unreadable, corrupt or for another key."""
-    try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(entry, dict) or entry.get("key") != key:
-        return None
-    scores = {f: entry.get(f) for f in _SCORE_FIELDS}
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
-               for v in scores.values()):
-        return None
-    return {f: float(v) for f, v in scores.items()}
-
-
-def _write_cached(path: Path, key: str, peer: Peer, scores: dict) -> None:
-    from rednet.io.atomic import atomic_write_text
-
-    try:
-        atomic_write_text(path, json.dumps({"key": key, "peer": peer.name, "settings": peer.settings,
-                                            **scores}, indent=1) + "\n")
-    except OSError:  # a read-only or full cache folder only costs the next run time
-        pass
-
-
-def peer_scores(peer: Peer, case: Case, cache_dir: Path | None) -> tuple[dict, bool]:
-    """(psnr, ssim, seconds, input_psnr) of `peer` on `case`, and whether they came from the cache."""
-    key = path = None
-    if cache_dir is not None:
-        key = cache_key(peer, case)
-        path = cache_dir / f"{key}.json"
-        cached = _read_cached(path, key)
-        if cached is not None:
-            return cached, True
-    out, seconds = peer.run(case)
-    p, s = case.score(out)
-    scores = {"psnr": p, "ssim": s, "seconds": float(seconds), "input_psnr": case.input_psnr()}
-    if path is not None:
-        _write_cached(path, key, peer, scores)
-    return scores, False
+from rednet.evaluation.protocol import Case, Setting, _timed, settings_for
+from rednet.progress import SubState, TaskState, ensure_state
+from rednet.tasks import TASK_NAMES
+from rednet.tasks import degradations as deg
+from rednet.tasks.noise_level import estimate_sigma
 
 
 # --- accumulating the figures --------------------------------------------------------------------
@@ -323,13 +66,23 @@ class Row:
     def summary(self) -> dict:
         mean = _mean
         peer_mp = self.megapixels * len(self.peer_psnr) / max(self.n, 1)
-        return {"kind": "peer", "task": self.task, "setting": self.setting, "peer": self.peer,
-                "photos": self.n, "input_psnr": mean(self.input_psnr), "peer_psnr": mean(self.peer_psnr),
-                "peer_ssim": mean(self.peer_ssim), "ours_psnr": mean(self.ours_psnr),
-                "ours_ssim": mean(self.ours_ssim), "gain_db": mean(self.ours_psnr) - mean(self.peer_psnr),
-                "peer_s_per_mp": self.peer_s / peer_mp if self.peer_psnr else float("nan"),
-                "ours_s_per_mp": self.ours_s / max(self.megapixels, 1e-9),
-                "peer_cached": self.peer_cached, "missing": self.missing}
+        return {
+            "kind": "peer",
+            "task": self.task,
+            "setting": self.setting,
+            "peer": self.peer,
+            "photos": self.n,
+            "input_psnr": mean(self.input_psnr),
+            "peer_psnr": mean(self.peer_psnr),
+            "peer_ssim": mean(self.peer_ssim),
+            "ours_psnr": mean(self.ours_psnr),
+            "ours_ssim": mean(self.ours_ssim),
+            "gain_db": mean(self.ours_psnr) - mean(self.peer_psnr),
+            "peer_s_per_mp": self.peer_s / peer_mp if self.peer_psnr else float("nan"),
+            "ours_s_per_mp": self.ours_s / max(self.megapixels, 1e-9),
+            "peer_cached": self.peer_cached,
+            "missing": self.missing,
+        }
 
 
 @dataclass
@@ -345,26 +98,53 @@ class Ours:
     estimates: list = field(default_factory=list)  # denoise: estimate_sigma on each noisy input
     estimate_s: float = 0.0
     megapixels: float = 0.0
+    input_psnr: list = field(default_factory=list)
+
+
+def _ours_summary(setting: Setting, ours: Ours) -> dict:
+    return {
+        "kind": "ours",
+        "task": setting.task,
+        "setting": setting.name,
+        "photos": len(ours.psnr),
+        "input_psnr": _mean(ours.input_psnr),
+        "ours_psnr": _mean(ours.psnr),
+        "ours_ssim": _mean(ours.ssim),
+        "ours_s_per_mp": ours.seconds / max(ours.megapixels, 1e-9),
+    }
 
 
 def _ensemble_summary(setting: Setting, ours: Ours) -> dict:
     mp = max(ours.megapixels, 1e-9)
-    return {"kind": "ensemble", "task": setting.task, "setting": setting.name, "photos": len(ours.psnr),
-            "ours_psnr": _mean(ours.psnr), "ours_ssim": _mean(ours.ssim),
-            "ensemble_psnr": _mean(ours.ens_psnr), "ensemble_ssim": _mean(ours.ens_ssim),
-            "ensemble_gain_db": _mean(ours.ens_psnr) - _mean(ours.psnr),
-            "ours_s_per_mp": ours.seconds / mp, "ensemble_s_per_mp": ours.ens_seconds / mp,
-            "ensemble_time_x": ours.ens_seconds / ours.seconds if ours.seconds > 0 else float("nan")}
+    return {
+        "kind": "ensemble",
+        "task": setting.task,
+        "setting": setting.name,
+        "photos": len(ours.psnr),
+        "ours_psnr": _mean(ours.psnr),
+        "ours_ssim": _mean(ours.ssim),
+        "ensemble_psnr": _mean(ours.ens_psnr),
+        "ensemble_ssim": _mean(ours.ens_ssim),
+        "ensemble_gain_db": _mean(ours.ens_psnr) - _mean(ours.psnr),
+        "ours_s_per_mp": ours.seconds / mp,
+        "ensemble_s_per_mp": ours.ens_seconds / mp,
+        "ensemble_time_x": ours.ens_seconds / ours.seconds if ours.seconds > 0 else float("nan"),
+    }
 
 
 def _noise_summary(setting: Setting, ours: Ours) -> dict:
     err = np.abs(np.asarray(ours.estimates, dtype=np.float64) - float(setting.sigma))
-    return {"kind": "noise_estimate", "task": setting.task, "setting": setting.name,
-            "photos": len(ours.estimates), "sigma": float(setting.sigma),
-            "estimate_mean": _mean(ours.estimates),
-            "mean_abs_error": float(err.mean()) if err.size else float("nan"),
-            "max_abs_error": float(err.max()) if err.size else float("nan"),
-            "estimate_s_per_mp": ours.estimate_s / max(ours.megapixels, 1e-9)}
+    return {
+        "kind": "noise_estimate",
+        "task": setting.task,
+        "setting": setting.name,
+        "photos": len(ours.estimates),
+        "sigma": float(setting.sigma),
+        "estimate_mean": _mean(ours.estimates),
+        "mean_abs_error": float(err.mean()) if err.size else float("nan"),
+        "max_abs_error": float(err.max()) if err.size else float("nan"),
+        "estimate_s_per_mp": ours.estimate_s / max(ours.megapixels, 1e-9),
+    }
 
 
 def ensemble_supported() -> bool:
@@ -376,12 +156,24 @@ def ensemble_supported() -> bool:
 
 
 # --- the evaluation ------------------------------------------------------------------------------
-def evaluate(tasks=("denoise", "sr", "jpeg", "inpaint"), photos=EVAL_PHOTOS, long_side: int = 512,
-             models: dict | None = None, device: str = "auto", precision: str | None = None,
-             state: TaskState | SubState | None = None, seed: int = 0, *, ensemble: bool = False,
-             cache: bool = True, cache_dir: str | os.PathLike | None = None) -> list[dict]:
-    """Summaries (dicts) of every setting x peer ("kind": "peer"), and per setting the self-ensemble
-    ("ensemble", with `ensemble=True`) and, for denoising, the noise estimate ("noise_estimate")."""
+def evaluate(
+    tasks=TASK_NAMES,
+    photos=EVAL_PHOTOS,
+    long_side: int = 512,
+    models: dict | None = None,
+    device: str = "auto",
+    precision: str | None = None,
+    state: TaskState | SubState | None = None,
+    seed: int = 0,
+    *,
+    ensemble: bool = False,
+    cache: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+    peers: bool = True,
+) -> list[dict]:
+    """Summaries (dicts): per setting our model alone ("kind": "ours"), every setting x peer ("peer";
+    none with `peers=False`, which costs only our model's time), the self-ensemble ("ensemble", with
+    `ensemble=True`) and, for denoising, the noise estimate ("noise_estimate")."""
     state = ensure_state(state)
     if ensemble and not ensemble_supported():
         raise TypeError("rednet.engine.restore.restore() has no `ensemble` option in this version")
@@ -393,7 +185,8 @@ def evaluate(tasks=("denoise", "sr", "jpeg", "inpaint"), photos=EVAL_PHOTOS, lon
     done = 0
     summaries: list[dict] = []
     for setting in settings:
-        rows = [Row(setting.task, setting.name, p.name, p.missing) for p in setting.peers]
+        setting_peers = setting.peers if peers else []
+        rows = [Row(setting.task, setting.name, p.name, p.missing) for p in setting_peers]
         ours = Ours()
         model = resolve_model(models.get(setting.task), setting.task)
         setting_key = zlib.crc32(f"{setting.task} {setting.name}".encode())
@@ -415,11 +208,12 @@ def evaluate(tasks=("denoise", "sr", "jpeg", "inpaint"), photos=EVAL_PHOTOS, lon
                 ours.ens_psnr.append(p_e), ours.ens_ssim.append(s_e)
                 ours.ens_seconds += seconds
             if setting.sigma is not None:
-                estimate, seconds = _timed(lambda: estimate_sigma(case.degraded))
+                estimate, seconds = _timed(lambda degraded=case.degraded: estimate_sigma(degraded))
                 ours.estimates.append(float(estimate))
                 ours.estimate_s += seconds
             input_psnr = case.input_psnr()
-            for peer, row in zip(setting.peers, rows):
+            ours.input_psnr.append(input_psnr)
+            for peer, row in zip(setting_peers, rows, strict=True):
                 state.check()
                 row.n += 1
                 row.megapixels += mp
@@ -432,6 +226,7 @@ def evaluate(tasks=("denoise", "sr", "jpeg", "inpaint"), photos=EVAL_PHOTOS, lon
             done += 1
         for row in rows:  # one run of ours per photo, shared by the setting's peers
             row.ours_psnr, row.ours_ssim, row.ours_s = ours.psnr, ours.ssim, ours.seconds
+        summaries.append(_ours_summary(setting, ours))
         summaries += [r.summary() for r in rows]
         if ensemble:
             summaries.append(_ensemble_summary(setting, ours))
@@ -443,63 +238,9 @@ def evaluate(tasks=("denoise", "sr", "jpeg", "inpaint"), photos=EVAL_PHOTOS, lon
 
 def _run_ours(case: Case, task, model, device, precision, ensemble: bool) -> tuple[np.ndarray, float]:
     extra = {"ensemble": True} if ensemble else {}
-    out, seconds = _timed(lambda: restore(case.photo, task, model=model, device=device, precision=precision,
-                                          **case.options, **extra).pixels)
+    out, seconds = _timed(
+        lambda: (
+            restore(case.photo, task, model=model, device=device, precision=precision, **case.options, **extra).pixels
+        )
+    )
     return (deg.quantize8(out) if case.quantize_ours else out), seconds
-
-
-# --- the Markdown tables -------------------------------------------------------------------------
-def _f(value, spec: str) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
-
-
-def _db(value) -> str:
-    text = _f(value, "+.2f")
-    return text if text == "–" else f"{text} dB"
-
-
-def markdown_table(summaries: list[dict]) -> str:
-    """Per task: the peers table (each setting: ours, then every peer and our gain over it), then the
-    self-ensemble and noise-estimate tables when the summaries have them."""
-    lines = []
-    cached_any = False
-    for task in dict.fromkeys(s["task"] for s in summaries):
-        mine = [s for s in summaries if s["task"] == task]
-        lines += [f"### {task}", "",
-                  "| setting | photos | input PSNR | ours PSNR / SSIM | ours s/MP | peer | peer PSNR / SSIM | gain | peer s/MP |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        previous = None
-        for s in (s for s in mine if s.get("kind", "peer") == "peer"):
-            first = s["setting"] != previous
-            previous = s["setting"]
-            ours = (f"{s['setting']} | {s['photos']} | {_f(s['input_psnr'], '.2f')} | "
-                    f"{_f(s['ours_psnr'], '.2f')} / {_f(s['ours_ssim'], '.4f')} | {_f(s['ours_s_per_mp'], '.2f')}"
-                    if first else " | | | |")
-            mark = "†" if s.get("peer_cached") else ""
-            cached_any |= bool(mark)
-            gain = _db(s["gain_db"])
-            lines.append(f"| {ours} | {s['peer']} | {_f(s['peer_psnr'], '.2f')} / {_f(s['peer_ssim'], '.4f')} | "
-                         f"{gain} | {_f(s['peer_s_per_mp'], '.2f')}{mark} |")
-        ens = [s for s in mine if s.get("kind") == "ensemble"]
-        if ens:
-            lines += ["", "Self-ensemble (`restore(..., ensemble=True)`) against the plain run:", "",
-                      "| setting | photos | plain PSNR / SSIM | ensemble PSNR / SSIM | gain | plain s/MP | ensemble s/MP | time |",
-                      "|---|---|---|---|---|---|---|---|"]
-            for s in ens:
-                lines.append(f"| {s['setting']} | {s['photos']} | {_f(s['ours_psnr'], '.2f')} / {_f(s['ours_ssim'], '.4f')} | "
-                             f"{_f(s['ensemble_psnr'], '.2f')} / {_f(s['ensemble_ssim'], '.4f')} | "
-                             f"{_db(s['ensemble_gain_db'])} | {_f(s['ours_s_per_mp'], '.2f')} | "
-                             f"{_f(s['ensemble_s_per_mp'], '.2f')} | x{_f(s['ensemble_time_x'], '.1f')} |")
-        noise = [s for s in mine if s.get("kind") == "noise_estimate"]
-        if noise:
-            lines += ["", "Noise estimate (`estimate_sigma` on the noisy inputs) against the true sigma:", "",
-                      "| setting | photos | true sigma | mean estimate | mean abs error | max abs error |",
-                      "|---|---|---|---|---|---|"]
-            for s in noise:
-                lines.append(f"| {s['setting']} | {s['photos']} | {s['sigma']:g} | {_f(s['estimate_mean'], '.2f')} | "
-                             f"{_f(s['mean_abs_error'], '.2f')} | {_f(s['max_abs_error'], '.2f')} |")
-        lines.append("")
-    if cached_any:
-        lines += ["† peer figures from the eval cache: seconds as measured when they were cached "
-                  "(`rednet eval --no-cache` measures again).", ""]
-    return "\n".join(lines)

@@ -18,8 +18,11 @@ def ssim(a: np.ndarray, b: np.ndarray, border: int = 0) -> float:
     a, b = _crop(a, border).astype(np.float64), _crop(b, border).astype(np.float64)
     if a.ndim == 2:
         a, b = a[..., None], b[..., None]
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    blur = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)
+    c1, c2 = 0.01**2, 0.03**2
+
+    def blur(x):
+        return cv2.GaussianBlur(x, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)
+
     values = []
     for c in range(a.shape[2]):
         x, y = a[..., c], b[..., c]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import io
 import shutil
 import subprocess
 import tempfile
@@ -111,27 +110,6 @@ def ffdnet_peer(noisy: np.ndarray, sigma: float) -> np.ndarray:
 
 
 # --- JPEG ----------------------------------------------------------------------------------------
-def jpeg_encode(img: np.ndarray, quality: int, subsampling: str = "4:2:0") -> bytes:
-    """The JPEG file `degradations.jpeg_degrade` decodes: Pillow, `quality`, 4:2:0 chroma for colour."""
-    from PIL import Image
-
-    u8 = deg.to_uint8(img)
-    pil = Image.fromarray(u8[..., 0] if u8.shape[2] == 1 else u8)
-    buf = io.BytesIO()
-    opts = {} if pil.mode == "L" else {"subsampling": subsampling}
-    pil.save(buf, format="JPEG", quality=int(quality), **opts)
-    return buf.getvalue()
-
-
-def jpeg_decode(data: bytes, channels: int) -> np.ndarray:
-    """A JPEG file's pixels as float32 HxWxC (C = `channels`) in 0..1, decoded by Pillow."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        out = np.asarray(im.convert("RGB" if channels == 3 else "L"), dtype=np.float32) / 255.0
-    return out[..., None] if out.ndim == 2 else out
-
-
 def jpegqs_peer(data: bytes, channels: int, quality: int = 1) -> np.ndarray:
     """JPEG Quant Smooth (`jpegqs -q QUALITY in.jpg out.jpg`) on the JPEG file's very bytes.
 
@@ -144,11 +122,12 @@ def jpegqs_peer(data: bytes, channels: int, quality: int = 1) -> np.ndarray:
     with tempfile.TemporaryDirectory(prefix="rednet-jpegqs-") as tmp:
         src, dst = Path(tmp) / "in.jpg", Path(tmp) / "out.jpg"
         src.write_bytes(data)
-        done = subprocess.run([exe, "-q", str(int(quality)), "-i", "0", str(src), str(dst)],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [exe, "-q", str(int(quality)), "-i", "0", str(src), str(dst)], capture_output=True, text=True, timeout=600
+        )
         if done.returncode != 0 or not dst.is_file():
             raise RuntimeError(f"jpegqs failed (exit {done.returncode}): {done.stderr.strip()[-300:]}")
-        return jpeg_decode(dst.read_bytes(), channels)
+        return deg.jpeg_decode(dst.read_bytes(), channels)
 
 
 @functools.cache

@@ -56,7 +56,7 @@ def reword(message: str, category: type | None = None) -> str | None:
         return "the image data ends early"
     for prefix in ("libpng warning:", "libpng error:", "libtiff warning:", "libtiff:", "warning:"):
         if low.startswith(prefix):
-            text = text[len(prefix):].strip()
+            text = text[len(prefix) :].strip()
             break
     text = re.sub(r"^\[ ?WARN:[^\]]*\]\s*", "", text)
     return f"the image decoder reported: {text}" if text else None

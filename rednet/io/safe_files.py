@@ -22,8 +22,19 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["KINDS", "FileRefused", "describe", "problem", "check_regular", "open_regular", "read_bytes", "read_text",
-           "format_size"]
+from rednet.errors import FileRefused
+
+__all__ = [
+    "KINDS",
+    "FileRefused",
+    "describe",
+    "problem",
+    "check_regular",
+    "open_regular",
+    "read_bytes",
+    "read_text",
+    "format_size",
+]
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -42,17 +53,6 @@ KINDS: dict[str, tuple[str, int | None]] = {
     "json": ("a JSON file", 16 * MiB),
     "file": ("a regular file", None),
 }
-
-
-class FileRefused(ValueError):
-    """A path that is not a readable regular file of acceptable size. `str()` is one line naming it;
-    `reason` is the part after the name (e.g. "is a named pipe, not a photo")."""
-
-    def __init__(self, path: str | os.PathLike, reason: str, errno_: int | None = None):
-        self.path = Path(path)
-        self.reason = reason
-        self.errno = errno_
-        super().__init__(f"{_display(self.path)}: {reason}")
 
 
 def _display(path: Path) -> str:
@@ -138,8 +138,9 @@ def _os_refusal(path: Path, exc: OSError) -> FileRefused:
 def _check_size(path: Path, size: int, kind: str, limit: int | None) -> None:
     cap = _cap(kind, limit)
     if cap is not None and size > cap:
-        raise FileRefused(path, f"file is too large for {_what(kind)} ({format_size(size)}; "
-                                f"at most {format_size(cap)})", errno.EFBIG)
+        raise FileRefused(
+            path, f"file is too large for {_what(kind)} ({format_size(size)}; at most {format_size(cap)})", errno.EFBIG
+        )
 
 
 def open_regular(path: str | os.PathLike, kind: str = "file", limit: int | None = None) -> BinaryIO:
@@ -201,8 +202,7 @@ def read_bytes(path: str | os.PathLike, kind: str = "file", limit: int | None = 
         except OSError as exc:
             raise _os_refusal(path, exc) from None
     if cap is not None and len(data) > cap:  # it grew while we read
-        raise FileRefused(path, f"file is too large for {_what(kind)} (more than {format_size(cap)})",
-                          errno.EFBIG)
+        raise FileRefused(path, f"file is too large for {_what(kind)} (more than {format_size(cap)})", errno.EFBIG)
     return data
 
 

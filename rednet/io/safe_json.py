@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from rednet.errors import JSONLimitError
 from rednet.io.safe_files import format_size, read_bytes
 
 __all__ = ["MAX_DEPTH", "MAX_BYTES", "JSONLimitError", "loads", "load_file", "nesting_depth"]
@@ -25,16 +26,6 @@ MAX_BYTES = 1 << 20
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _OPEN = (ord("["), ord("{"))
 _CLOSE = (ord("]"), ord("}"))
-
-
-class JSONLimitError(ValueError):
-    """JSON that is too large, too deeply nested, not UTF-8, or not JSON at all (one line).
-
-    `limit` is "size" or "depth" when a limit was exceeded, None when the text is simply not JSON."""
-
-    def __init__(self, message: str, limit: str | None = None):
-        super().__init__(message)
-        self.limit = limit
 
 
 def nesting_depth(data: bytes) -> int:
@@ -67,8 +58,9 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX
         raise JSONLimitError(f"not usable JSON ({first})") from None
 
 
-def load_file(path: str | os.PathLike, kind: str = "json", *, max_depth: int = MAX_DEPTH,
-              max_bytes: int = MAX_BYTES) -> Any:
+def load_file(
+    path: str | os.PathLike, kind: str = "json", *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BYTES
+) -> Any:
     """`loads` of a file opened through `safe_files` (regular files only, at most `max_bytes`).
 
     Raises FileRefused (not a regular file, missing, unreadable, too large) or JSONLimitError with

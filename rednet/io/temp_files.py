@@ -1,7 +1,7 @@
 """Our temporary files: a name that says whose they are, and a sweep for those a crash left behind.
 
 Every file RED-Net Studio writes is first written to a hidden temporary file beside it and then
-renamed over the destination (see `atomic` and `imageio.write_photo`). The temporary file is named
+renamed over the destination (see `atomic`, which `write_photo` uses too). The temporary file is named
 
     .<destination name>.rednet-<host>-<pid>-<random>.tmp
 
@@ -35,11 +35,10 @@ FOREIGN_STALE_S = 6 * 3600.0  # no single photo or model takes hours to write
 _MAX_NAME_BYTES = 255
 
 _OURS = re.compile(r"^\.(?P<name>.+)\.rednet-(?P<host>[0-9a-f]{6})-(?P<pid>\d{1,10})-[0-9a-f]{8}\.tmp$", re.DOTALL)
-# Earlier versions: imageio wrote ".<name>.<12 hex>.tmp", atomic.py mkstemp's ".<name>.<8 chars>.tmp";
+# Earlier versions: imageio.py wrote ".<name>.<12 hex>.tmp", atomic.py mkstemp's ".<name>.<8 chars>.tmp";
 # only names of files we write are taken for those.
 _LEGACY = re.compile(r"^\.(?P<name>.+)\.(?:[0-9a-f]{12}|[a-z0-9_]{8})\.tmp$", re.DOTALL)
-_LEGACY_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".csv", ".json", ".safetensors",
-                    ".ckpt")
+_LEGACY_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".csv", ".json", ".safetensors", ".ckpt")
 
 
 def _host_tag() -> str:

@@ -19,8 +19,9 @@ from torch import nn
 
 
 class REDNet(nn.Module):
-    def __init__(self, depth: int = 30, width: int = 64, colors: int = 3, cond_channels: int = 0,
-                 skips: bool | None = None):
+    def __init__(
+        self, depth: int = 30, width: int = 64, colors: int = 3, cond_channels: int = 0, skips: bool | None = None
+    ):
         super().__init__()
         if depth < 4 or depth % 2:
             raise ValueError(f"RED-Net depth must be an even number >= 4, got {depth}")
@@ -29,10 +30,10 @@ class REDNet(nn.Module):
         # The released RED10 has no skips; RED20 and RED30 do.
         self.skips = depth >= 20 if skips is None else skips
         in_ch = colors + cond_channels
-        self.convs = nn.ModuleList(
-            nn.Conv2d(in_ch if i == 0 else width, width, 3, padding=1) for i in range(n))
+        self.convs = nn.ModuleList(nn.Conv2d(in_ch if i == 0 else width, width, 3, padding=1) for i in range(n))
         self.deconvs = nn.ModuleList(
-            nn.ConvTranspose2d(width, colors if j == n - 1 else width, 3, padding=1) for j in range(n))
+            nn.ConvTranspose2d(width, colors if j == n - 1 else width, 3, padding=1) for j in range(n)
+        )
         # 1-based: conv i feeds deconv n-i, for i = n-1, n-3, ... >= 1 (RED30: conv14->deconv1 ... conv2->deconv13).
         self.skip_from = {n - i: i for i in range(n - 1, 0, -2)} if self.skips else {}
 
@@ -102,8 +103,7 @@ class SpaceToDepthREDNet(nn.Module):
     def __init__(self, depth: int = 20, width: int = 64, colors: int = 3, cond_channels: int = 0):
         super().__init__()
         self.depth, self.width, self.colors, self.cond_channels = depth, width, colors, cond_channels
-        self.body = REDNet(depth=depth, width=width, colors=colors * BLOCK**2,
-                           cond_channels=cond_channels * BLOCK**2)
+        self.body = REDNet(depth=depth, width=width, colors=colors * BLOCK**2, cond_channels=cond_channels * BLOCK**2)
 
     @property
     def receptive_radius(self) -> int:

@@ -19,16 +19,13 @@ from typing import Callable
 import torch
 from torch import nn
 
-from rednet.models.arch import BLOCK, REDNet, SpaceToDepthREDNet
+from rednet.errors import ModelError
 from rednet.io import safe_json
 from rednet.io.atomic import atomic_write, atomic_write_text
-from rednet.paths import shipped_weights_dir, user_models_dir
 from rednet.io.safe_files import FileRefused, check_regular, describe, open_regular
-
-TASKS = ("denoise", "sr", "jpeg", "inpaint")
-
-# What each task feeds the network besides the colour channels.
-TASK_CONDITION = {"denoise": "sigma", "sr": None, "jpeg": "quality", "inpaint": "mask"}
+from rednet.models.arch import BLOCK, REDNet, SpaceToDepthREDNet
+from rednet.paths import shipped_weights_dir, user_models_dir
+from rednet.tasks import TASK_NAMES, TASKS
 
 DESCRIPTOR_KEY = "rednet.descriptor"
 WEIGHT_SUFFIXES = (".safetensors",)
@@ -40,10 +37,6 @@ COLORS = (1, 3)
 # A descriptor is a flat object of a dozen fields; a card a small document.
 DESCRIPTOR_MAX_BYTES, DESCRIPTOR_MAX_DEPTH = 64 * 1024, 8
 CARD_MAX_BYTES, CARD_MAX_DEPTH = 1 << 20, 32
-
-
-class ModelError(ValueError):
-    """A model file that cannot be used: unreadable, unsafe, or built for something else."""
 
 
 @dataclass(frozen=True)
@@ -99,21 +92,17 @@ class ModelDescriptor:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def descriptor_for_task(task: str, depth: int = 30, width: int = 64, blind: bool = False,
-                        name: str | None = None, arch: str = "rednet") -> ModelDescriptor:
+def descriptor_for_task(
+    task: str, depth: int = 30, width: int = 64, blind: bool = False, name: str | None = None, arch: str = "rednet"
+) -> ModelDescriptor:
     """The descriptor of a model covering `task`'s whole range; `blind` drops the sigma/quality map."""
-    if task not in TASKS:
-        raise ModelError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    ranges = {
-        "denoise": dict(sigma_range=(0.0, 75.0)),
-        "sr": dict(scale_range=(1.25, 4.0)),
-        "jpeg": dict(quality_range=(5, 90)),
-        "inpaint": {},
-    }[task]
-    if blind and task == "inpaint":
-        raise ModelError("an inpainting model needs its mask: it cannot be blind")
-    cond = None if blind else TASK_CONDITION[task]
-    descriptor = ModelDescriptor(task=task, arch=arch, depth=depth, width=width, cond=cond, **ranges)
+    spec = TASKS.get(task)
+    if spec is None:
+        raise ModelError(f"unknown task {task!r}; choose one of {', '.join(TASK_NAMES)}")
+    if blind and spec.condition is not None and not spec.can_be_blind:
+        raise ModelError(f"a {task} model needs its {spec.condition} input: it cannot be blind")
+    cond = None if blind else spec.condition
+    descriptor = ModelDescriptor(task=task, arch=arch, depth=depth, width=width, cond=cond, **spec.descriptor_ranges)
     check_descriptor(descriptor, name or f"RED{depth}-{width} {task}")  # e.g. `rednet train --width 100000`
     return descriptor
 
@@ -196,8 +185,7 @@ def read_card(weights: Path) -> dict:
     Read through safe_files/safe_json: a pipe or a device named like a card, a huge card or one
     nested thousands of levels deep is treated as no card."""
     try:
-        card = safe_json.load_file(card_path(weights), "card", max_depth=CARD_MAX_DEPTH,
-                                   max_bytes=CARD_MAX_BYTES)
+        card = safe_json.load_file(card_path(weights), "card", max_depth=CARD_MAX_DEPTH, max_bytes=CARD_MAX_BYTES)
     except (OSError, ValueError):
         return {}
     return card if isinstance(card, dict) else {}
@@ -215,11 +203,12 @@ def check_descriptor(d: ModelDescriptor, name: str = "model") -> None:
     Called on what a file claims before anything is built for it, so a file asking for
     depth 100000 or width 10**9 costs nothing.
     """
+
     def refuse(what: str) -> None:
         raise ModelError(f"{name}: refused: the model descriptor claims {what}")
 
     if not isinstance(d.task, str) or d.task not in TASKS:
-        refuse(f"task {d.task!r} (known: {', '.join(TASKS)})")
+        refuse(f"task {d.task!r} (known: {', '.join(TASK_NAMES)})")
     if not isinstance(d.arch, str) or d.arch not in ARCHITECTURES:
         raise ModelError(f"{name}: unknown architecture {d.arch!r}")
     if type(d.depth) is not int or not MIN_DEPTH <= d.depth <= MAX_DEPTH or d.depth % 2:
@@ -228,11 +217,11 @@ def check_descriptor(d: ModelDescriptor, name: str = "model") -> None:
         refuse(f"width {d.width!r} (1 to {MAX_WIDTH} channels)")
     if type(d.colors) is not int or d.colors not in COLORS:
         refuse(f"colors {d.colors!r} (1 or 3)")
-    allowed = (TASK_CONDITION[d.task],) if d.task == "inpaint" else (TASK_CONDITION[d.task], None)
+    spec = TASKS[d.task]
+    allowed = (spec.condition,) if spec.condition is None or not spec.can_be_blind else (spec.condition, None)
     if d.cond not in allowed:
         article = "an" if d.task[0] in "aeiou" else "a"
-        refuse(f"input condition {d.cond!r} ({article} {d.task} model takes "
-               f"{' or '.join(repr(a) for a in allowed)})")
+        refuse(f"input condition {d.cond!r} ({article} {d.task} model takes {' or '.join(repr(a) for a in allowed)})")
 
 
 def _check_layout(d: ModelDescriptor, shapes: dict[str, tuple[int, ...]], name: str) -> None:
@@ -251,8 +240,9 @@ def _check_layout(d: ModelDescriptor, shapes: dict[str, tuple[int, ...]], name: 
     elif extra:
         problem = f"{len(extra)} unexpected tensors, e.g. {extra[0]}"
     if problem:
-        raise ModelError(f"{name}: weights do not match the {d.arch} depth {d.depth} width {d.width} "
-                         f"layout ({problem})")
+        raise ModelError(
+            f"{name}: weights do not match the {d.arch} depth {d.depth} width {d.width} layout ({problem})"
+        )
 
 
 def _dims(shape) -> str:
@@ -321,8 +311,10 @@ def _read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
             warnings.simplefilter("ignore")
             obj = torch.load(fh, map_location="cpu", weights_only=True)
     except Exception as exc:  # includes pickle payloads refused by weights_only
-        raise ModelError(f"{path.name}: refused: not a plain weights checkpoint ({_unpickle_reason(exc)}); "
-                         "only tensors can be loaded, nothing in the file was run") from None
+        raise ModelError(
+            f"{path.name}: refused: not a plain weights checkpoint ({_unpickle_reason(exc)}); "
+            "only tensors can be loaded, nothing in the file was run"
+        ) from None
     for key in ("ema", "state_dict", "model", "params"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
@@ -349,8 +341,9 @@ def _unpickle_reason(exc: Exception) -> str:
     return _short(exc)
 
 
-def _descriptor_from_tensors(tensors: dict[str, torch.Tensor] | dict[str, tuple[int, ...]], task: str | None,
-                            name: str = "model") -> ModelDescriptor:
+def _descriptor_from_tensors(
+    tensors: dict[str, torch.Tensor] | dict[str, tuple[int, ...]], task: str | None, name: str = "model"
+) -> ModelDescriptor:
     """Infer a RED-Net descriptor from a bare state dict (for user checkpoints without metadata).
 
     Takes the tensors or just their shapes; the result still has to pass `check_descriptor`.
@@ -363,11 +356,11 @@ def _descriptor_from_tensors(tensors: dict[str, torch.Tensor] | dict[str, tuple[
         width, in_ch = int(shapes["convs.0.weight"][0]), int(shapes["convs.0.weight"][1])
         colors = int(shapes[f"deconvs.{len(convs) - 1}.weight"][1])
     except (KeyError, IndexError):
-        raise ModelError(f"{name}: not a RED-Net state dict (its first or last layer is missing or "
-                         "misshapen)") from None
+        raise ModelError(
+            f"{name}: not a RED-Net state dict (its first or last layer is missing or misshapen)"
+        ) from None
     base = descriptor_for_task(task, depth=2 * len(convs), width=width, name=name)
-    return ModelDescriptor(**{**asdict(base), "colors": colors,
-                              "cond": base.cond if in_ch > colors else None})
+    return ModelDescriptor(**{**asdict(base), "colors": colors, "cond": base.cond if in_ch > colors else None})
 
 
 def load_model(name_or_path: str | Path, task: str | None = None) -> LoadedModel:
@@ -386,8 +379,10 @@ def load_model(name_or_path: str | Path, task: str | None = None) -> LoadedModel
     try:
         net.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
-        raise ModelError(f"{path.name}: weights do not match the {descriptor.arch} "
-                         f"depth {descriptor.depth} width {descriptor.width} layout ({_short(exc)})") from None
+        raise ModelError(
+            f"{path.name}: weights do not match the {descriptor.arch} "
+            f"depth {descriptor.depth} width {descriptor.width} layout ({_short(exc)})"
+        ) from None
     net.eval()
     return LoadedModel(net=net, descriptor=descriptor, card=read_card(path), path=path)
 
@@ -421,7 +416,7 @@ def _refuse_special(path: Path, shown: str | Path) -> None:
 
 def default_model_path(task: str) -> Path:
     """Where the shipped model for `task` lives (whether or not it is there)."""
-    return shipped_weights_dir() / f"{task}.safetensors"
+    return shipped_weights_dir() / TASKS[task].default_model_file
 
 
 def default_model(task: str) -> LoadedModel:

@@ -10,8 +10,9 @@ import re
 import shutil
 from pathlib import Path
 
+from rednet.models.registry import ModelError, card_path, checkpoint_path, model_name
 from rednet.paths import user_models_dir
-from rednet.models.registry import TASKS, ModelError, card_path, checkpoint_path, model_name
+from rednet.tasks import TASKS
 
 NAME_RE = re.compile(r"[\w][\w .+\-]{0,79}")
 
@@ -33,8 +34,10 @@ def name_problem(name: str) -> str | None:
     if not name:
         return "a model needs a name"
     if not NAME_RE.fullmatch(name) or name.endswith((".", " ")):
-        return (f"{name!r} cannot be a model name: use letters, digits, spaces and . + - _ "
-                "(no slashes), up to 80 characters")
+        return (
+            f"{name!r} cannot be a model name: use letters, digits, spaces and . + - _ "
+            "(no slashes), up to 80 characters"
+        )
     if name.lower().endswith((".safetensors", ".ckpt")):
         return "give the name without an extension"
     if name in TASKS:

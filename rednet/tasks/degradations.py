@@ -25,8 +25,9 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
 
 
 # --- noise ---------------------------------------------------------------------------------------
-def add_gaussian_noise(img: np.ndarray, sigma: float, rng: np.random.Generator,
-                       clip: bool = True, quantize: bool = True) -> np.ndarray:
+def add_gaussian_noise(
+    img: np.ndarray, sigma: float, rng: np.random.Generator, clip: bool = True, quantize: bool = True
+) -> np.ndarray:
     """Additive white Gaussian noise; `sigma` in 0-255 units. Clipped and 8-bit by default, like a file."""
     noisy = img + rng.standard_normal(img.shape, dtype=np.float32) * np.float32(sigma / 255.0)
     if quantize:
@@ -40,9 +41,14 @@ def bicubic_resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     w, h = size
     if (img.shape[1], img.shape[0]) == (w, h):
         return img.astype(np.float32, copy=True)
-    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(img[..., c], dtype=np.float32), mode="F")
-                         .resize((w, h), Image.Resampling.BICUBIC))
-              for c in range(img.shape[2])]
+    planes = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(img[..., c], dtype=np.float32), mode="F").resize(
+                (w, h), Image.Resampling.BICUBIC
+            )
+        )
+        for c in range(img.shape[2])
+    ]
     return np.stack(planes, axis=-1).astype(np.float32)
 
 
@@ -61,15 +67,27 @@ def bicubic_degrade(img: np.ndarray, scale: float, quantize: bool = True) -> np.
 
 
 # --- JPEG ----------------------------------------------------------------------------------------
-def jpeg_degrade(img: np.ndarray, quality: int, subsampling: str = "4:2:0") -> np.ndarray:
-    """Encode and decode with libjpeg through Pillow; colour uses 4:2:0 chroma subsampling as cameras do."""
+def jpeg_encode(img: np.ndarray, quality: int, subsampling: str = "4:2:0") -> bytes:
+    """A JPEG file of `img` (HxWx1 or x3, 0..1): libjpeg through Pillow; colour uses 4:2:0 chroma
+    subsampling as cameras do."""
     u8 = to_uint8(img)
     pil = Image.fromarray(u8[..., 0] if u8.shape[2] == 1 else u8)
     buf = io.BytesIO()
     opts = {} if pil.mode == "L" else {"subsampling": subsampling}
     pil.save(buf, format="JPEG", quality=int(quality), **opts)
-    out = np.asarray(Image.open(buf).convert(pil.mode), dtype=np.float32) / 255.0
+    return buf.getvalue()
+
+
+def jpeg_decode(data: bytes, channels: int) -> np.ndarray:
+    """A JPEG file's pixels as float32 HxWxC (C = `channels`) in 0..1, decoded by Pillow."""
+    with Image.open(io.BytesIO(data)) as im:
+        out = np.asarray(im.convert("RGB" if channels == 3 else "L"), dtype=np.float32) / 255.0
     return out[..., None] if out.ndim == 2 else out
+
+
+def jpeg_degrade(img: np.ndarray, quality: int, subsampling: str = "4:2:0") -> np.ndarray:
+    """`img` saved as a JPEG at `quality` and decoded again."""
+    return jpeg_decode(jpeg_encode(img, quality, subsampling), img.shape[2])
 
 
 # --- inpainting masks ----------------------------------------------------------------------------
@@ -86,8 +104,9 @@ def _random_word(rng: np.random.Generator) -> str:
     return "".join(_WORD_CHARS[i] for i in rng.integers(0, len(_WORD_CHARS), n))
 
 
-def text_mask(height: int, width: int, rng: np.random.Generator, size_range=(14, 34),
-              words: int | None = None, dilate: int = 1) -> np.ndarray:
+def text_mask(
+    height: int, width: int, rng: np.random.Generator, size_range=(14, 34), words: int | None = None, dilate: int = 1
+) -> np.ndarray:
     """Random words drawn at `size_range` px, dilated by `dilate` px: True = pixels to fill."""
     canvas = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
@@ -126,9 +145,11 @@ def stroke_mask(height: int, width: int, rng: np.random.Generator, count: int | 
 def random_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     """One of text / scratches / strokes, never empty."""
     kind = rng.choice(3, p=[0.5, 0.25, 0.25])
-    makers = (lambda: text_mask(height, width, rng, size_range=(10, 34)),
-              lambda: scratch_mask(height, width, rng),
-              lambda: stroke_mask(height, width, rng))
+    makers = (
+        lambda: text_mask(height, width, rng, size_range=(10, 34)),
+        lambda: scratch_mask(height, width, rng),
+        lambda: stroke_mask(height, width, rng),
+    )
     mask = makers[kind]()
     if not mask.any():
         mask[height // 2, width // 2] = True

@@ -37,13 +37,13 @@ import math
 
 import numpy as np
 
-_B = 8                     # block size
-_MAX_BLOCKS = 32768        # blocks used at most (all channels together); a regular subset beyond
-_SELECT = 1.5              # flat block: mean selection-coefficient energy < _SELECT x noise level
-_TRIM = 2.0                # kept block: mean noise-coefficient energy < _TRIM x noise level
-_MIN_FRACTION = 0.02       # at least this share of the blocks (and 64) is always used
+_B = 8  # block size
+_MAX_BLOCKS = 32768  # blocks used at most (all channels together); a regular subset beyond
+_SELECT = 1.5  # flat block: mean selection-coefficient energy < _SELECT x noise level
+_TRIM = 2.0  # kept block: mean noise-coefficient energy < _TRIM x noise level
+_MIN_FRACTION = 0.02  # at least this share of the blocks (and 64) is always used
 _ITERATIONS = 12
-_BINS = 128                # histogram of block means for the clipping model
+_BINS = 128  # histogram of block means for the clipping model
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -54,11 +54,11 @@ def _dct_matrix(n: int) -> np.ndarray:
 
 
 _D = _dct_matrix(_B)
-_DCT2 = np.kron(_D, _D).T.astype(np.float32)         # (64, 64): flattened block @ _DCT2 = 2-D DCT
+_DCT2 = np.kron(_D, _D).T.astype(np.float32)  # (64, 64): flattened block @ _DCT2 = 2-D DCT
 _U, _V = np.divmod(np.arange(_B * _B), _B)
-_NOISE = (_U + _V) >= 11                              # the 10 highest-frequency coefficients
+_NOISE = (_U + _V) >= 11  # the 10 highest-frequency coefficients
 _SELECTION = ~_NOISE
-_SELECTION[0] = False                                 # the 53 other AC coefficients
+_SELECTION[0] = False  # the 53 other AC coefficients
 _K = int(_NOISE.sum())
 
 
@@ -89,8 +89,7 @@ def _erf(x: np.ndarray) -> np.ndarray:
     s = np.sign(x)
     x = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
-            + 0.254829592) * t
+    poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t
     return s * (1.0 - poly * np.exp(-x * x))
 
 
@@ -101,7 +100,7 @@ def _clipped_noise_table(sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarr
     a, b = -x / sigma, (255.0 - x) / sigma
     pa, pb = 0.5 * (1.0 + _erf(a / math.sqrt(2.0))), 0.5 * (1.0 + _erf(b / math.sqrt(2.0)))
     da, db = np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi), np.exp(-0.5 * b * b) / math.sqrt(2 * math.pi)
-    m1 = (da - db) + a * pa + b * (1.0 - pb)                        # E[clip(Z, a, b)]
+    m1 = (da - db) + a * pa + b * (1.0 - pb)  # E[clip(Z, a, b)]
     m2 = (pb - pa) + (a * da - b * db) + a * a * pa + b * b * (1.0 - pb)
     mean = x + sigma * m1
     var = np.maximum(sigma * sigma * (m2 - m1 * m1), 1e-12)
@@ -134,7 +133,7 @@ def _blocks(img: np.ndarray) -> np.ndarray:
     step = max(1, math.ceil(math.sqrt(nby * nbx * c / _MAX_BLOCKS)))
     planes = []
     for ch in range(c):
-        grid = img[:nby * _B, :nbx * _B, ch].reshape(nby, _B, nbx, _B)[::step, :, ::step, :]
+        grid = img[: nby * _B, : nbx * _B, ch].reshape(nby, _B, nbx, _B)[::step, :, ::step, :]
         plane = np.ascontiguousarray(grid.transpose(0, 2, 1, 3), dtype=np.float32).reshape(-1, _B * _B)
         if not any(np.array_equal(plane, p) for p in planes):  # a grey photo stored as RGB
             planes.append(plane)
@@ -161,7 +160,7 @@ def estimate_sigma(pixels: np.ndarray) -> float:
     if img.shape[0] < _B or img.shape[1] < _B:
         return _haar_mad(img)
     x = _blocks(img)
-    clipped = bool(x.min() >= 0.0 and x.max() <= 255.0)   # a photo from a file: noise was clipped
+    clipped = bool(x.min() >= 0.0 and x.max() <= 255.0)  # a photo from a file: noise was clipped
     probe = x[:4096]
     q = 1.0 / 12.0 if bool(np.all(np.abs(probe - np.round(probe)) < 1e-3)) else 0.0  # 8-bit grid
     y = x @ _DCT2
@@ -172,7 +171,7 @@ def estimate_sigma(pixels: np.ndarray) -> float:
     n = len(x)
     floor = min(n, max(64, int(_MIN_FRACTION * n)))
 
-    kept = _smallest(texture, floor)                       # start low: the flattest blocks
+    kept = _smallest(texture, floor)  # start low: the flattest blocks
     sigma = math.sqrt(max(float(noise[kept].mean()) - q, 0.0))
     for _ in range(_ITERATIONS):
         if sigma <= 1e-3:

@@ -7,13 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rednet.tasks import inputs as T
-from rednet.io.imageio import ImageReadError, is_supported_image_path, read_photo
+from rednet.errors import DataError
+from rednet.io import ImageReadError, is_supported_image_path, read_photo
 from rednet.io.safe_files import FileRefused, format_size, open_regular
-
-
-class DataError(ValueError):
-    """Training data that cannot be used (empty folder, images too small, ...)."""
+from rednet.tasks import get_task
 
 
 def find_images(folder: str | Path) -> list[Path]:
@@ -43,8 +40,9 @@ def load_clean_images(paths: list[Path], min_side: int, skipped: list[str] | Non
     return images
 
 
-def load_image_source(source: str | Path, min_side: int, min_images: int = 1,
-                      skipped: list[str] | None = None) -> list[np.ndarray]:
+def load_image_source(
+    source: str | Path, min_side: int, min_images: int = 1, skipped: list[str] | None = None
+) -> list[np.ndarray]:
     """A folder of photos, or a .npy of uint8 crops (N x H x W x 3) packed for a remote machine.
 
     Unreadable or too-small photos are left out and named in `skipped`; fewer than `min_images`
@@ -60,8 +58,10 @@ def load_image_source(source: str | Path, min_side: int, min_images: int = 1,
     if len(images) < min_images:
         detail = f" (skipped: {'; '.join(skipped[:3])})" if skipped else ""
         noun = "photo" if min_images == 1 else "photos"
-        raise DataError(f"{source}: need at least {min_images} readable {noun} of at least {min_side} px, "
-                        f"found {len(images)}{detail}")
+        raise DataError(
+            f"{source}: need at least {min_images} readable {noun} of at least {min_side} px, "
+            f"found {len(images)}{detail}"
+        )
     return images
 
 
@@ -99,11 +99,14 @@ def load_crop_pack(path: str | Path) -> np.ndarray:
     expected = n * h * w * 3
     if size - offset < expected:
         have = max(0, size - offset) // (h * w * 3)
-        raise DataError(f"{path}: the header claims {n} crops of {w}x{h} ({format_size(expected)}) but the file "
-                        f"holds only {format_size(max(0, size - offset))} ({have} whole crops): truncated?")
+        raise DataError(
+            f"{path}: the header claims {n} crops of {w}x{h} ({format_size(expected)}) but the file "
+            f"holds only {format_size(max(0, size - offset))} ({have} whole crops): truncated?"
+        )
     try:
-        return np.memmap(path, dtype=np.uint8, mode="r", shape=(n, h, w, 3), offset=offset,
-                         order="F" if fortran else "C")
+        return np.memmap(
+            path, dtype=np.uint8, mode="r", shape=(n, h, w, 3), offset=offset, order="F" if fortran else "C"
+        )
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read the crop pack ({_short(exc)})") from None
 
@@ -130,7 +133,7 @@ class PatchSampler:
     """Draws corrupted/clean patch batches for `task` from a list of uint8 photos."""
 
     def __init__(self, images: list[np.ndarray], task: str, patch: int, rng: np.random.Generator):
-        self.task, self.patch, self.rng = task, patch, rng
+        self.task, self.spec, self.patch, self.rng = task, get_task(task), patch, rng
         self.crop = patch + 16  # room for JPEG's grid phase
         self.images = [im for im in images if min(im.shape[:2]) >= self.crop]
         if not self.images:
@@ -148,7 +151,7 @@ class PatchSampler:
             im = self.images[self.rng.choice(len(self.images), p=self.weights)]
             y = int(self.rng.integers(0, im.shape[0] - self.crop + 1))
             x = int(self.rng.integers(0, im.shape[1] - self.crop + 1))
-            crop = im[y:y + self.crop, x:x + self.crop]
+            crop = im[y : y + self.crop, x : x + self.crop]
             if texture(crop) >= self.FLAT_GRADIENT or self.rng.random() < self.FLAT_KEEP:
                 break
         return crop
@@ -156,7 +159,7 @@ class PatchSampler:
     def sample(self) -> tuple[np.ndarray, np.ndarray]:
         crop = augment(self._draw_crop(), int(self.rng.integers(0, 8)))
         clean = np.ascontiguousarray(crop, dtype=np.float32) / 255.0
-        return T.training_pair(self.task, clean, self.rng, self.patch)
+        return self.spec.training_pair(clean, self.rng, self.patch)
 
     def batch(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         pairs = [self.sample() for _ in range(size)]
@@ -173,10 +176,9 @@ def load_pairs(clean_dir: str | Path, corrupted_dir: str | Path, task: str, min_
     restore time. For denoise the noise level is measured from the pair; for jpeg the quality is read
     from the corrupted file when it is a JPEG.
     """
-    from rednet.tasks.degradations import bicubic_resize
-
-    if task == "inpaint":
-        raise DataError("inpainting learns from masks, not pairs: fine-tune it on clean photos without --pairs")
+    spec = get_task(task)
+    if not spec.learns_from_pairs:
+        raise DataError(f"{spec.title} learns from clean photos, not pairs: fine-tune it without --pairs")
     clean_paths = {p.stem: p for p in find_images(clean_dir)}
     corrupted_paths = {p.stem: p for p in find_images(corrupted_dir)}
     if not clean_paths:
@@ -193,17 +195,18 @@ def load_pairs(clean_dir: str | Path, corrupted_dir: str | Path, task: str, min_
             continue
         clean, bad = (np.repeat(p.pixels, 3, axis=2) if p.is_gray else p.pixels for p in (clean_photo, bad_photo))
         if bad.shape != clean.shape:
-            if task == "sr" and bad.shape[0] <= clean.shape[0] and bad.shape[1] <= clean.shape[1]:
-                bad = bicubic_resize(bad, (clean.shape[1], clean.shape[0]))
+            fitted = spec.fit_pair(bad, clean)
+            if fitted is not None:
+                bad = fitted
             else:
-                problems.append(f"{stem}: corrupted is {bad.shape[1]}x{bad.shape[0]} but clean is "
-                                f"{clean.shape[1]}x{clean.shape[0]}")
+                problems.append(
+                    f"{stem}: corrupted is {bad.shape[1]}x{bad.shape[0]} but clean is {clean.shape[1]}x{clean.shape[0]}"
+                )
                 continue
         if min(clean.shape[:2]) < min_side:
             problems.append(f"{stem}: smaller than {min_side} px")
             continue
-        cond = {"denoise": {"sigma": min(T.SIGMA_MAX, float(np.std(bad - clean)) * 255.0)},
-                "jpeg": {"quality": bad_photo.jpeg_quality}, "sr": {}}[task]
+        cond = spec.pair_options(bad_photo, bad, clean)
         pairs.append((bad.astype(np.float32), clean.astype(np.float32), cond))
     if not pairs:
         raise DataError("no usable pairs: " + "; ".join(problems[:5]))
@@ -216,7 +219,7 @@ class PairSampler:
     """Aligned random crops of corrupted/clean pairs, with the same flip/rotation on both."""
 
     def __init__(self, pairs: list[tuple], task: str, patch: int, rng: np.random.Generator):
-        self.pairs, self.task, self.patch, self.rng = pairs, task, patch, rng
+        self.pairs, self.task, self.spec, self.patch, self.rng = pairs, task, get_task(task), patch, rng
         areas = np.array([p[1].shape[0] * p[1].shape[1] for p in pairs], dtype=np.float64)
         self.weights = areas / areas.sum()
 
@@ -228,6 +231,6 @@ class PairSampler:
         window = (slice(y, y + self.patch), slice(x, x + self.patch))
         bad_crop = np.ascontiguousarray(augment(bad[window], k))
         clean_crop = np.ascontiguousarray(augment(clean[window], k))
-        return T.network_input(self.task, bad_crop, **cond), clean_crop
+        return self.spec.network_input(bad_crop, **cond), clean_crop
 
     batch = PatchSampler.batch

@@ -12,7 +12,6 @@ import contextlib
 import copy
 import math
 import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,11 +21,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rednet.engine.device import autocast_dtype, cpu_has_fast_bf16, cpu_name, resolve_device
 from rednet.io.atomic import atomic_write
-from rednet.train.data import DataError, PairSampler, PatchSampler, load_image_source, load_pairs
-from rednet.engine.device import autocast_dtype, cpu_has_fast_bf16, resolve_device
-from rednet.progress import Cancelled, TaskState, SubState, ensure_state
-from rednet.models.registry import LoadedModel, architecture_title, build_network, checkpoint_path, descriptor_for_task, load_model, save_model
+from rednet.models.registry import (
+    LoadedModel,
+    architecture_title,
+    build_network,
+    checkpoint_path,
+    descriptor_for_task,
+    load_model,
+    save_model,
+)
+from rednet.progress import Cancelled, SubState, TaskState, ensure_state
+from rednet.tasks import get_task
+from rednet.train.data import PairSampler, PatchSampler, load_image_source, load_pairs
 
 
 @dataclass
@@ -81,14 +89,6 @@ def _split(images: list[np.ndarray], fraction: float, rng: np.random.Generator):
     return [images[i] for i in order[n_val:]], [images[i] for i in order[:n_val]]
 
 
-def _compose(task: str, x: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
-    """For inpainting only masked pixels come from the network."""
-    if task != "inpaint":
-        return pred
-    m = x[:, 3:4]
-    return x[:, :3] * (1 - m) + pred * m
-
-
 def _psnr_batch(a: torch.Tensor, b: torch.Tensor) -> float:
     """PSNR of the pooled error over all patches: an average of per-patch PSNR would be ruled by
     near-flat patches, where a tiny error moves PSNR by many dB."""
@@ -122,7 +122,7 @@ class _Distributed:
         if len(batch) % self.world:
             raise ValueError(f"batch {len(batch)} does not split evenly over {self.world} processes")
         size = len(batch) // self.world
-        return batch[self.rank * size:(self.rank + 1) * size]
+        return batch[self.rank * size : (self.rank + 1) * size]
 
     def wrap(self, net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         if self.world == 1:
@@ -158,19 +158,27 @@ def make_samplers(cfg: TrainConfig, rng: np.random.Generator, skipped: list[str]
     if cfg.pairs is not None:
         pairs = load_pairs(cfg.data, cfg.pairs, cfg.task, min_side=cfg.patch)
         train_pairs, val_pairs = _split(pairs, cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
-        return (PairSampler(train_pairs, cfg.task, cfg.patch, rng),
-                PairSampler(val_pairs, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2)),
-                len(train_pairs), len(val_pairs))
+        return (
+            PairSampler(train_pairs, cfg.task, cfg.patch, rng),
+            PairSampler(val_pairs, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2)),
+            len(train_pairs),
+            len(val_pairs),
+        )
     images = load_image_source(cfg.data, min_side=cfg.patch + 16, min_images=cfg.min_images, skipped=skipped)
     train_images, val_images = _split(images, cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
-    return (PatchSampler(train_images, cfg.task, cfg.patch, rng),
-            PatchSampler(val_images, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2)),
-            len(train_images), len(val_images))
+    return (
+        PatchSampler(train_images, cfg.task, cfg.patch, rng),
+        PatchSampler(val_images, cfg.task, cfg.patch, np.random.default_rng(cfg.seed + 2)),
+        len(train_images),
+        len(val_images),
+    )
 
 
-def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
-          on_log: Callable[[dict], None] | None = None) -> TrainResult:
+def train(
+    cfg: TrainConfig, state: TaskState | SubState | None = None, on_log: Callable[[dict], None] | None = None
+) -> TrainResult:
     state = ensure_state(state)
+    spec = get_task(cfg.task)
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(cfg.seed)
@@ -192,8 +200,7 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
         base = cfg.base if isinstance(cfg.base, LoadedModel) else load_model(cfg.base, task=cfg.task)
         descriptor, net = base.descriptor, copy.deepcopy(base.net)
     else:
-        descriptor = descriptor_for_task(cfg.task, depth=cfg.depth, width=cfg.width, blind=cfg.blind,
-                                         arch=cfg.arch)
+        descriptor = descriptor_for_task(cfg.task, depth=cfg.depth, width=cfg.width, blind=cfg.blind, arch=cfg.arch)
         net = build_network(descriptor)
         # Start as the identity (zero residual) rather than a random one: with PyTorch's default init
         # a fresh RED-Net's output starts near 10 dB and short CPU runs spend their first steps undoing it.
@@ -224,7 +231,7 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
     def validate(model) -> tuple[float, float]:
         with torch.inference_mode(), _autocast(device, amp):
             x = vx.to(device).contiguous(memory_format=memory_format)
-            pred = _compose(cfg.task, x, model(x)).float().cpu()
+            pred = spec.compose_output(x, model(x)).float().cpu()
         return _psnr_batch(pred, vy), _psnr_batch(vx[:, :3], vy)
 
     before, input_psnr = validate(ema)
@@ -240,9 +247,17 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
     def save_checkpoint():
         if not dist.is_main:  # rank 0 writes; the others hold identical weights
             return
-        saved = {"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
-                 "elapsed": elapsed_before + time.monotonic() - start - paused, "history": history,
-                 "rng": rng.bit_generator.state, "best_psnr": best["psnr"], "best_state": best["state"]}
+        saved = {
+            "net": net.state_dict(),
+            "ema": ema.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+            "elapsed": elapsed_before + time.monotonic() - start - paused,
+            "history": history,
+            "rng": rng.bit_generator.state,
+            "best_psnr": best["psnr"],
+            "best_state": best["state"],
+        }
         atomic_write(ckpt, lambda tmp: torch.save(saved, tmp))
 
     try:
@@ -258,10 +273,12 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
             for group in opt.param_groups:
                 group["lr"] = _lr_at(cfg, progress, step)
             xb, yb = sampler.batch(cfg.batch)
-            xb, yb = (torch.from_numpy(dist.shard(a)).to(device).contiguous(memory_format=memory_format)
-                      for a in (xb[:, :in_channels], yb))
+            xb, yb = (
+                torch.from_numpy(dist.shard(a)).to(device).contiguous(memory_format=memory_format)
+                for a in (xb[:, :in_channels], yb)
+            )
             with _autocast(device, amp):
-                pred = _compose(cfg.task, xb, model(xb))
+                pred = spec.compose_output(xb, model(xb))
             loss = F.mse_loss(pred.float(), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -275,7 +292,10 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
             if step % cfg.val_every == 0 or step == cfg.iters:
                 entry["val_psnr"], _ = validate(ema)
                 if entry["val_psnr"] > best["psnr"] + 1e-3:
-                    best = {"psnr": entry["val_psnr"], "state": {k: v.detach().cpu().clone() for k, v in ema.state_dict().items()}}
+                    best = {
+                        "psnr": entry["val_psnr"],
+                        "state": {k: v.detach().cpu().clone() for k, v in ema.state_dict().items()},
+                    }
                     stale = 0
                 else:
                     stale += 1
@@ -283,8 +303,10 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
             if on_log is not None:
                 on_log(entry)
             last_val = entry.get("val_psnr", last_val)
-            state.report(progress if cfg.minutes else step / cfg.iters,
-                         f"step {step}/{cfg.iters}  loss {entry['loss']:.5f}  val {last_val:.2f} dB")
+            state.report(
+                progress if cfg.minutes else step / cfg.iters,
+                f"step {step}/{cfg.iters}  loss {entry['loss']:.5f}  val {last_val:.2f} dB",
+            )
             if step % cfg.checkpoint_every == 0:
                 save_checkpoint()
             if cfg.patience is not None and "val_psnr" in entry and stale >= cfg.patience:
@@ -299,8 +321,22 @@ def train(cfg: TrainConfig, state: TaskState | SubState | None = None,
         ema.load_state_dict(best["state"])  # keep the best validated weights
         final = best["psnr"]
     wall = elapsed_before + time.monotonic() - start - paused
-    card = _card(cfg, descriptor, device, precision, step, wall, input_psnr, before, final, n_train, n_val,
-                 dist.world, skipped, base_card=base.card if cfg.base is not None else {})
+    card = _card(
+        cfg,
+        descriptor,
+        device,
+        precision,
+        step,
+        wall,
+        input_psnr,
+        before,
+        final,
+        n_train,
+        n_val,
+        dist.world,
+        skipped,
+        base_card=base.card if cfg.base is not None else {},
+    )
     if dist.is_main:
         save_model(ema, descriptor, out, card=card)
         ckpt.unlink(missing_ok=True)
@@ -312,44 +348,72 @@ def _autocast(device: torch.device, dtype):
     return torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _card(cfg, descriptor, device, precision, steps, wall, input_psnr, before, after, n_train, n_val,
-          processes=1, skipped=(), base_card: dict | None = None) -> dict:
-    hardware = (torch.cuda.get_device_name(device) if device.type == "cuda"
-                else f"{_cpu_name()} CPU, {torch.get_num_threads()} threads")
+def _card(
+    cfg,
+    descriptor,
+    device,
+    precision,
+    steps,
+    wall,
+    input_psnr,
+    before,
+    after,
+    n_train,
+    n_val,
+    processes=1,
+    skipped=(),
+    base_card: dict | None = None,
+) -> dict:
+    hardware = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"{cpu_name()} CPU, {torch.get_num_threads()} threads"
+    )
     if processes > 1:
         hardware += f", x{processes} processes (torchrun, DistributedDataParallel)"
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("card", "out", "resume", "data", "base", "pairs")}
     recipe.update(arch=descriptor.arch, depth=descriptor.depth, width=descriptor.width)  # a base model's win
     # Training accumulates over runs that each start from the last one: the card keeps them all.
-    run = {"data": str(cfg.data), "steps": steps, "patches": steps * cfg.batch, "wall_time_s": round(wall, 1),
-           "lr": cfg.lr, "hardware": hardware, "val_psnr_db": round(after, 3)}
+    run = {
+        "data": str(cfg.data),
+        "steps": steps,
+        "patches": steps * cfg.batch,
+        "wall_time_s": round(wall, 1),
+        "lr": cfg.lr,
+        "hardware": hardware,
+        "val_psnr_db": round(after, 3),
+    }
     history = [*(base_card or {}).get("training_history", []), run]
     return {
         "task": cfg.task,
         "architecture": f"{architecture_title(descriptor)} ({descriptor.arch}: depth {descriptor.depth}, "
-                        f"width {descriptor.width}, {descriptor.colors}+{descriptor.cond_channels} input "
-                        f"channels, receptive field {descriptor.receptive_field} px)",
+        f"width {descriptor.width}, {descriptor.colors}+{descriptor.cond_channels} input "
+        f"channels, receptive field {descriptor.receptive_field} px)",
         "summary": cfg.card.get("summary", f"{architecture_title(descriptor)} {cfg.task}"),
         "base_model": (cfg.base.name if isinstance(cfg.base, LoadedModel) else str(cfg.base)) if cfg.base else None,
-        "training_data": {"source": str(cfg.data), "pairs": str(cfg.pairs) if cfg.pairs else None,
-                          "train_images": n_train, "val_images": n_val, "skipped_files": list(skipped),
-                          **cfg.card.get("training_data", {})},
-        "recipe": {**recipe, "optimizer": "Adam", "loss": "MSE on the output (residual learning)",
-                   "precision": precision, "steps_done": steps, "patches_seen": steps * cfg.batch},
+        "training_data": {
+            "source": str(cfg.data),
+            "pairs": str(cfg.pairs) if cfg.pairs else None,
+            "train_images": n_train,
+            "val_images": n_val,
+            "skipped_files": list(skipped),
+            **cfg.card.get("training_data", {}),
+        },
+        "recipe": {
+            **recipe,
+            "optimizer": "Adam",
+            "loss": "MSE on the output (residual learning)",
+            "precision": precision,
+            "steps_done": steps,
+            "patches_seen": steps * cfg.batch,
+        },
         "hardware": hardware,
         "wall_time_s": round(wall, 1),
-        "validation": {"input_psnr_db": round(input_psnr, 3), "psnr_before_db": round(before, 3),
-                       "psnr_after_db": round(after, 3)},
+        "validation": {
+            "input_psnr_db": round(input_psnr, 3),
+            "psnr_before_db": round(before, 3),
+            "psnr_after_db": round(after, 3),
+        },
         "training_history": history,
         "total_steps": sum(r["steps"] for r in history),
         **{k: v for k, v in cfg.card.items() if k not in ("summary", "training_data")},

@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from app.services import autosave
+from app.services import autosave_store as store
 from app.services import settings as S
-from tests.support.app_fixtures import app_env  # noqa: F401 (fixture)
 from tests.support.hang_guard import mkfifo, within
 
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
@@ -49,17 +48,17 @@ def test_an_oversized_settings_file(app_env):
 def test_an_autosave_record_nested_100000_deep(app_env, tmp_path):
     folder = tmp_path / "session"
     folder.mkdir()
-    (folder / autosave.SESSION_FILE).write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
-    assert autosave._read_json(folder) is None  # unreadable, not a RecursionError
-    (folder / autosave.SESSION_FILE).write_text('{"source": "x.png", "timestamp": 1}')
-    assert autosave._read_json(folder) == {"source": "x.png", "timestamp": 1}
+    (folder / store.SESSION_FILE).write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    assert store.read_session(folder) is None  # unreadable, not a RecursionError
+    (folder / store.SESSION_FILE).write_text('{"source": "x.png", "timestamp": 1}')
+    assert store.read_session(folder) == {"source": "x.png", "timestamp": 1}
 
 
 @posix_only
 def test_a_named_pipe_as_the_autosave_record(app_env, tmp_path):
     folder = tmp_path / "session"
     folder.mkdir()
-    mkfifo(folder / autosave.SESSION_FILE)
+    mkfifo(folder / store.SESSION_FILE)
     start = time.monotonic()
-    assert autosave._read_json(folder) is None
+    assert store.read_session(folder) is None
     assert time.monotonic() - start < 10

@@ -9,8 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.canvas.image_convert import qimage_to_uint8
 from app.canvas.mask_layer import MaskLayer
-from tests.support.app_fixtures import app_env, dialogs, make_photo, window  # noqa: F401 (fixtures)
-from rednet.io.imageio import read_mask, write_mask
+from rednet.io import read_mask, write_mask
 
 W, H = 64, 48
 
@@ -70,8 +69,9 @@ def test_erase_and_keyboard_undo(painting, qtbot):
     w.compare.canvas.setFocus()
     qtbot.keyClick(w.compare.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(w.doc.mask.to_array(), full)
-    qtbot.keyClick(w.compare.canvas, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        w.compare.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     assert np.array_equal(w.doc.mask.to_array(), erased)
 
 
@@ -105,7 +105,7 @@ def test_brush_size_keys_slider_and_cursor(painting, qtbot):
     lum = qimage_to_uint8(c.grab().toImage())[:, :, :3].max(axis=2).astype(int)
     background = lum[5, 5]
     for dy, dx in ((0, 10), (0, -10), (10, 0), (-10, 0)):  # the ring at 10 px from the pointer
-        assert lum[100 + dy - 1:100 + dy + 2, 150 + dx - 1:150 + dx + 2].max() > background + 60
+        assert lum[100 + dy - 1 : 100 + dy + 2, 150 + dx - 1 : 150 + dx + 2].max() > background + 60
     for dy, dx in ((0, 15), (0, -15), (15, 0), (0, 5)):  # and nothing just outside or inside it
         assert lum[100 + dy, 150 + dx] <= background + 5
     from app.services import settings as S
@@ -145,8 +145,14 @@ def test_clear_invert_grow_shrink_each_undoable(painting, qtbot):
     w.actions["mask_clear"].trigger()
     assert w.doc.mask.is_empty()
     texts = [w.doc.undo_stack.text(i) for i in range(w.doc.undo_stack.count())]
-    assert texts == ["Brush stroke", "Grow mask 2 px", "Shrink mask 2 px", "Shrink mask 2 px", "Invert mask",
-                     "Clear mask"]
+    assert texts == [
+        "Brush stroke",
+        "Grow mask 2 px",
+        "Shrink mask 2 px",
+        "Shrink mask 2 px",
+        "Invert mask",
+        "Clear mask",
+    ]
     for _ in range(5):
         w.actions["undo"].trigger()
     assert np.array_equal(w.doc.mask.to_array(), m0)

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.canvas.image_convert import pixels_to_qimage
 from app.services.recent_files import MAX_RECENT
-from tests.support.app_fixtures import app_env, dialogs, make_photo, smooth_pixels, window  # noqa: F401 (fixtures)
-from rednet.io.imageio import read_photo
+from rednet.io import read_photo
+from tests.support.app_fixtures import smooth_pixels
 
 W, H = 64, 48
 
@@ -47,11 +47,11 @@ def test_cancelled_open_dialog_changes_nothing(window, dialogs):
 
 def _drop(window, mime: QMimeData) -> tuple[QDragEnterEvent, QDropEvent]:
     pos = QPointF(window.width() / 2, window.height() / 2)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, enter)
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     if enter.isAccepted():
         QApplication.sendEvent(window, drop)
     return enter, drop
@@ -177,9 +177,14 @@ def test_command_line_opens_the_photo(app_env, make_photo, tmp_path):
     shot = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-m", "app", str(photo), "--screenshot", str(shot),
-                           "--screenshot-delay", "300"], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", str(photo), "--screenshot", str(shot), "--screenshot-delay", "300"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     img = QImage(str(shot))
     assert img.width() >= 600 and img.height() >= 400

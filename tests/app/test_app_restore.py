@@ -12,20 +12,12 @@ import pytest
 import torch
 from PySide6.QtCore import QElapsedTimer, QPoint, QPointF, Qt, QTimer
 
-from app.services import settings as S
 from app.canvas.compare import CompareMode
-from tests.support.app_fixtures import (  # noqa: F401 (fixtures)
-    app_env,
-    choose_model,
-    dialogs,
-    make_photo,
-    tiny_user_models,
-    wait_idle,
-    window,
-)
+from app.services import settings as S
 from rednet.engine import restore as core_restore
-from rednet.io.imageio import read_photo
+from rednet.io import read_photo
 from rednet.models.registry import LoadedModel, build_network, descriptor_for_task, save_model
+from tests.support.app_fixtures import choose_model, wait_idle
 
 W, H = 64, 48
 
@@ -58,7 +50,7 @@ def test_each_task_runs_to_completion(window, make_photo, tiny_user_models, qtbo
         paint_mask(qtbot, window)
         mask = window.doc.mask.to_array()
     if task == "sr":
-        window.panel.scale_spin.setValue(2.0)
+        window.panel.field("scale").spin.setValue(2.0)
     wait_idle(qtbot, window)
     progress = []
     window.runner.progress.connect(progress.append)
@@ -88,14 +80,14 @@ def test_chain_denoise_then_upscale_listed_and_undoable(window, make_photo, tiny
     original = window.doc.current
     window.panel.set_task("denoise")
     choose_model(window, tiny_user_models["denoise"])
-    window.panel.sigma_auto.setChecked(False)
-    window.panel.sigma_spin.setValue(15)
+    window.panel.field("sigma").auto.setChecked(False)
+    window.panel.field("sigma").spin.setValue(15)
     run_restore(qtbot, window)
     denoised = window.doc.current
     window.panel.set_task("sr")
     choose_model(window, tiny_user_models["sr"])
-    window.panel.scale_spin.setValue(2.0)
-    assert window.panel.output_size_label.text().startswith(f"Result: {2 * W} × {2 * H} px")
+    window.panel.field("scale").spin.setValue(2.0)
+    assert window.panel.page().output_size_label.text().startswith(f"Result: {2 * W} × {2 * H} px")
     run_restore(qtbot, window)
 
     doc = window.doc
@@ -122,6 +114,19 @@ def test_chain_denoise_then_upscale_listed_and_undoable(window, make_photo, tiny
     # Clicking a row of the History panel jumps there.
     window.history.setCurrentIndex(window.history.model().index(1, 0))
     assert doc.current is denoised
+
+
+def test_an_automatic_noise_level_is_labelled_with_the_estimate(window, make_photo, tiny_user_models, qtbot):
+    assert window.open_path(make_photo("auto.png"))
+    window.panel.set_task("denoise")
+    choose_model(window, tiny_user_models["denoise"])
+    wait_idle(qtbot, window)
+    estimate = window.panel.sigma_estimate
+    assert estimate is not None and window.panel.options() == {"sigma": None}
+    run_restore(qtbot, window)
+    assert window.doc.steps == [f"Denoise σ {round(estimate, 1):g} (auto)"]  # the estimate of the input
+    window.panel.set_task("jpeg")
+    assert window.restore_request().label == "JPEG clean-up (auto)"  # nothing estimated for the quality
 
 
 def test_mask_strokes_survive_undoing_an_upscale(window, make_photo, tiny_user_models, qtbot):
@@ -224,18 +229,18 @@ def test_panel_shows_estimate_output_size_and_file_quality(window, make_photo, q
     wait_idle(qtbot, window)
     expected = core_restore.estimate_sigma(photo.pixels)
     assert window.panel.sigma_estimate == pytest.approx(expected)
-    assert window.panel.estimate_label.text() == f"Estimated noise level: σ {expected:.1f}"
+    assert window.panel.page().estimate_label.text() == f"Estimated noise level: σ {expected:.1f}"
     assert window.panel.options() == {"sigma": None}  # automatic: rednet estimates it too
     window.panel.set_task("sr")
-    window.panel.scale_spin.setValue(2.5)
+    window.panel.field("scale").spin.setValue(2.5)
     w, h = core_restore.output_size(photo, "sr", 2.5)
-    assert window.panel.output_size_label.text().startswith(f"Result: {w} × {h} px")
+    assert window.panel.page().output_size_label.text().startswith(f"Result: {w} × {h} px")
     window.panel.set_task("jpeg")
     assert photo.jpeg_quality is not None
-    assert f"q {photo.jpeg_quality}" in window.panel.quality_auto.text()
+    assert f"q {photo.jpeg_quality}" in window.panel.field("quality").auto.text()
     assert window.panel.options() == {"quality": None}  # read from the file by rednet
-    window.panel.quality_auto.setChecked(False)
-    window.panel.quality_spin.setValue(20)
+    window.panel.field("quality").auto.setChecked(False)
+    window.panel.field("quality").spin.setValue(20)
     assert window.panel.options() == {"quality": 20}
     del rng
 
@@ -286,8 +291,10 @@ def test_event_loop_stays_responsive_during_a_run(window, make_photo, qtbot):
     assert window.doc.has_result
     assert run_s > 0.3 and len(gaps) >= 10, f"the run was too short to probe ({run_s:.2f} s)"
     worst = max(gaps)
-    print(f"\nresponsiveness probe: run {run_s:.2f} s, {len(gaps)} ticks, worst gap {worst} ms, "
-          f"median {sorted(gaps)[len(gaps) // 2]} ms")
+    print(
+        f"\nresponsiveness probe: run {run_s:.2f} s, {len(gaps)} ticks, worst gap {worst} ms, "
+        f"median {sorted(gaps)[len(gaps) // 2]} ms"
+    )
     assert worst < 100
 
 

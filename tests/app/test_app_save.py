@@ -8,17 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.services import settings as S
-from tests.support.app_fixtures import (  # noqa: F401 (fixtures)
-    app_env,
-    choose_model,
-    dialogs,
-    exif_bytes,
-    make_photo,
-    srgb_icc,
-    tiny_user_models,
-    window,
-)
-from rednet.io.imageio import read_photo
+from rednet.io import read_photo
+from tests.support.app_fixtures import choose_model, exif_bytes, srgb_icc
 
 W, H = 64, 48
 
@@ -66,8 +57,9 @@ def test_suggested_name_keeps_the_format_and_marks_the_result(restored, dialogs)
 
 
 @pytest.mark.parametrize("ext,depth", [(".png", 16), (".tif", 16), (".jpg", 8), (".webp", 8)])
-def test_16_bit_is_kept_where_the_format_allows(window, make_photo, tiny_user_models, qtbot, dialogs, tmp_path,
-                                                ext, depth):
+def test_16_bit_is_kept_where_the_format_allows(
+    window, make_photo, tiny_user_models, qtbot, dialogs, tmp_path, ext, depth
+):
     window.open_path(make_photo("deep.png", bit_depth=16))
     assert window.doc.current.bit_depth == 16
     assert "16-bit" in window.size_label.text()

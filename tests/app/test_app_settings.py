@@ -11,10 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
-from app.services import settings as S
 from app.dialogs.preferences import PreferencesDialog
 from app.dialogs.shortcuts import SHORTCUTS, ShortcutsDialog, rows
-from tests.support.app_fixtures import app_env, dialogs, make_photo, window  # noqa: F401 (fixtures)
+from app.services import settings as S
 from rednet.engine.device import available_devices
 
 
@@ -37,12 +36,15 @@ def test_defaults_without_a_file(app_env):
     assert s.get(S.COMPARE_MODE) == "split"
 
 
-@pytest.mark.parametrize("junk", [
-    b"\x00\x01\x02\xff\xfe garbage [[[ ===\n\x00",
-    b"[run\ndevice=cpu\n",
-    b"\xc3\x28 invalid utf-8 =\n",
-    b"[run]\nthis line has no equals sign\n",
-])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"\x00\x01\x02\xff\xfe garbage [[[ ===\n\x00",
+        b"[run\ndevice=cpu\n",
+        b"\xc3\x28 invalid utf-8 =\n",
+        b"[run]\nthis line has no equals sign\n",
+    ],
+)
 def test_a_corrupt_file_falls_back_to_defaults_with_a_warning(app_env, caplog, junk):
     path = S.settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,10 +128,12 @@ def test_restore_uses_device_and_tile_from_preferences(window, make_photo):
     window.settings.set(S.DEVICE, "cpu")
     window.settings.set(S.TILE, 96)
     window.open_path(make_photo("opts.png"))
-    task, options, kwargs = window.restore_options()
-    assert kwargs["device"] == "cpu" and kwargs["tile"] == 96
+    request = window.restore_request()
+    assert request.device == "cpu" and request.tile == 96
+    kwargs = request.restore_keywords()  # what rednet.engine.restore.restore gets
+    assert kwargs["device"] == "cpu" and kwargs["tile"] == 96 and kwargs["sigma"] is None
     window.settings.set(S.TILE, 0)
-    assert window.restore_options()[2]["tile"] is None  # automatic
+    assert window.restore_request().tile is None  # automatic
 
 
 def test_preferences_restore_defaults(window, qtbot):
@@ -146,11 +150,27 @@ def test_every_action_has_its_shortcut_and_the_list_shows_them(window, qtbot):
     for action_id, (_group, keys, _text) in SHORTCUTS.items():
         a = window.actions[action_id]
         assert [s.toString() for s in a.shortcuts()] == [QKeySequence(k).toString() for k in keys]
-    common = ("open", "save", "save_as", "undo", "redo", "zoom_in", "zoom_out", "zoom_fit", "zoom_100",
-              "restore", "cancel", "brush", "brush_smaller", "brush_bigger", "paste", "quit")
+    common = (
+        "open",
+        "save",
+        "save_as",
+        "undo",
+        "redo",
+        "zoom_in",
+        "zoom_out",
+        "zoom_fit",
+        "zoom_100",
+        "restore",
+        "cancel",
+        "brush",
+        "brush_smaller",
+        "brush_bigger",
+        "paste",
+        "quit",
+    )
     assert all(window.actions[c].shortcut().toString() for c in common)
     listed = rows()
-    for action_id, (_group, keys, text) in SHORTCUTS.items():
+    for _action_id, (_group, keys, text) in SHORTCUTS.items():
         if keys:
             assert any(r[2] == text for r in listed), text
     assert any("\\" in r[1] for r in listed) and any("Space" in r[1] for r in listed)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QApplication
 
 from app.canvas.compare import CompareMode, CompareView
 from app.canvas.image_convert import pixels_to_qimage, qimage_to_uint8
-from tests.support.app_fixtures import app_env, dialogs, make_photo, window  # noqa: F401 (fixtures)
 
 W, H = 64, 48
 
@@ -32,8 +31,16 @@ def grab(widget) -> np.ndarray:
 
 
 def wheel(widget, pos: QPointF, delta: int) -> None:
-    ev = QWheelEvent(pos, widget.mapToGlobal(pos), QPoint(0, 0), QPoint(0, delta), Qt.MouseButton.NoButton,
-                     Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    ev = QWheelEvent(
+        pos,
+        widget.mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, delta),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(widget, ev)
 
 
@@ -56,7 +63,7 @@ def test_100_percent_is_pixel_exact(view):
     ox, oy = int(o.x()), int(o.y())
     assert (ox, oy) == (o.x(), o.y())  # whole-pixel origin
     shot = grab(view.canvas)
-    assert np.array_equal(shot[oy:oy + H, ox:ox + W], levels)
+    assert np.array_equal(shot[oy : oy + H, ox : ox + W], levels)
 
 
 def test_zoomed_in_is_nearest_neighbour(view):

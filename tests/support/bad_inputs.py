@@ -57,7 +57,7 @@ def marked(h: int, w: int, channels: int = 3, top: int = 255, seed: int = 0) -> 
     dtype = np.uint8 if top == 255 else np.uint16
     base = rng.integers(int(top * 0.05), int(top * 0.15), (h, w, channels)).astype(dtype)
     r, c = MARKER
-    base[r:r + MARKER_SIZE, c:c + MARKER_SIZE] = top
+    base[r : r + MARKER_SIZE, c : c + MARKER_SIZE] = top
     return base[..., 0] if channels == 1 else base
 
 
@@ -80,8 +80,12 @@ def _png_chunk(ctype: bytes, body: bytes) -> bytes:
 def huge_png_header(w: int = 60000, h: int = 60000) -> bytes:
     """A valid-looking PNG whose header claims w x h pixels (with a few bytes of actual data)."""
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
-            + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def _encode(im: Image.Image, fmt: str, **kw) -> bytes:
@@ -129,8 +133,12 @@ def write_image_corpus(folder: Path) -> list[ImageCase]:
     bad("random-tif", "noise.tiff", noise, "not an image file")
     bad("html-png", "page.png", html, "not an image file")
     bad("html-jpg", "page.jpeg", html, "not an image file")
-    bad("huge-header-png", "huge.png", huge_png_header(),
-        "image is 60000x60000 (3600 megapixels), larger than the 250 megapixel limit")
+    bad(
+        "huge-header-png",
+        "huge.png",
+        huge_png_header(),
+        "image is 60000x60000 (3600 megapixels), larger than the 250 megapixel limit",
+    )
 
     def ok(name: str, filename: str, data: bytes, w: int, h: int, **kw) -> ImageCase:
         path = folder / filename
@@ -143,23 +151,35 @@ def write_image_corpus(folder: Path) -> list[ImageCase]:
     # tiny pictures
     px = np.array([[[200, 30, 60]]], np.uint8)
     ok("1x1-rgb", "one.png", _encode(Image.fromarray(px), "PNG"), 1, 1)
-    ok("2x3-gray", "two-by-three.png",
-       _encode(Image.fromarray(np.array([[10, 200], [90, 40], [250, 0]], np.uint8)), "PNG"), 2, 3, gray=True)
+    ok(
+        "2x3-gray",
+        "two-by-three.png",
+        _encode(Image.fromarray(np.array([[10, 200], [90, 40], [250, 0]], np.uint8)), "PNG"),
+        2,
+        3,
+        gray=True,
+    )
 
     # CMYK JPEG: read as RGB
-    ok("cmyk-jpg", "cmyk.jpg", _encode(Image.fromarray(marked(24, 32, seed=4)).convert("CMYK"), "JPEG",
-                                       quality=95), 32, 24, marker=True, warning="CMYK image converted")
+    ok(
+        "cmyk-jpg",
+        "cmyk.jpg",
+        _encode(Image.fromarray(marked(24, 32, seed=4)).convert("CMYK"), "JPEG", quality=95),
+        32,
+        24,
+        marker=True,
+        warning="CMYK image converted",
+    )
 
     # palette PNG with a transparent index: colour + alpha
     idx = np.ones((24, 32), np.uint8)
     idx[:, -6:] = 0  # transparent strip on the right
     r, c = MARKER
-    idx[r:r + MARKER_SIZE, c:c + MARKER_SIZE] = 2
+    idx[r : r + MARKER_SIZE, c : c + MARKER_SIZE] = 2
     pal = Image.fromarray(idx, "P")
     pal.putpalette([0, 0, 0, 20, 30, 25, 250, 240, 230] + [0] * (256 * 3 - 9))
     alpha = np.where(idx == 0, 0, 255).astype(np.uint8)
-    ok("palette-transparency", "palette.png", _encode(pal, "PNG", transparency=0), 32, 24, alpha=alpha,
-       marker=True)
+    ok("palette-transparency", "palette.png", _encode(pal, "PNG", transparency=0), 32, 24, alpha=alpha, marker=True)
 
     # LA: gray + alpha
     la_alpha = np.tile(np.linspace(0, 255, 32).astype(np.uint8), (24, 1))
@@ -171,36 +191,73 @@ def write_image_corpus(folder: Path) -> list[ImageCase]:
     frames += [Image.fromarray(np.full((24, 32, 3), (0, 90 * i, 200), np.uint8)).convert("P") for i in (1, 2)]
     buf = io.BytesIO()
     frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    ok("animated-gif", "anim.gif", buf.getvalue(), 32, 24, marker=True,
-       warning="animated GIF: only the first of 3 frames was read")
+    ok(
+        "animated-gif",
+        "anim.gif",
+        buf.getvalue(),
+        32,
+        24,
+        marker=True,
+        warning="animated GIF: only the first of 3 frames was read",
+    )
 
     # multi-page TIFF: the first page, with a warning
     pages = [Image.fromarray(marked(24, 32, seed=7)), Image.fromarray(np.full((24, 32, 3), 200, np.uint8))]
     buf = io.BytesIO()
     pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
-    ok("multipage-tif", "pages.tif", buf.getvalue(), 32, 24, marker=True, out_ext=".tif",
-       warning="multi-page TIFF")
+    ok("multipage-tif", "pages.tif", buf.getvalue(), 32, 24, marker=True, out_ext=".tif", warning="multi-page TIFF")
 
     # EXIF-rotated JPEGs: stored sideways, upright after reading
     upright = marked(24, 32, seed=8)
     for orientation, stored in ((6, np.rot90(upright, 1)), (8, np.rot90(upright, -1)), (3, upright[::-1, ::-1])):
-        data = _encode(Image.fromarray(np.ascontiguousarray(stored)), "JPEG", quality=95,
-                       exif=_exif_orientation(orientation))
+        data = _encode(
+            Image.fromarray(np.ascontiguousarray(stored)), "JPEG", quality=95, exif=_exif_orientation(orientation)
+        )
         ok(f"exif-orientation-{orientation}-jpg", f"rotated{orientation}.jpg", data, 32, 24, marker=True)
 
     # 16-bit TIFFs written by libtiff (OpenCV): colour and gray
     rgb16 = marked(24, 32, top=65535, seed=9)
-    ok("16bit-rgb-tif", "deep.tif", cv2.imencode(".tif", np.ascontiguousarray(rgb16[..., ::-1]))[1].tobytes(),
-       32, 24, bit_depth=16, out_ext=".tif", marker=True)
+    ok(
+        "16bit-rgb-tif",
+        "deep.tif",
+        cv2.imencode(".tif", np.ascontiguousarray(rgb16[..., ::-1]))[1].tobytes(),
+        32,
+        24,
+        bit_depth=16,
+        out_ext=".tif",
+        marker=True,
+    )
     gray16 = marked(24, 32, channels=1, top=65535, seed=10)
-    ok("16bit-gray-tif", "deep-gray.tiff", cv2.imencode(".tiff", gray16)[1].tobytes(), 32, 24, gray=True,
-       bit_depth=16, out_ext=".tif", marker=True)
+    ok(
+        "16bit-gray-tif",
+        "deep-gray.tiff",
+        cv2.imencode(".tiff", gray16)[1].tobytes(),
+        32,
+        24,
+        gray=True,
+        bit_depth=16,
+        out_ext=".tif",
+        marker=True,
+    )
 
     # a gray JPEG and a unicode, space-laden path
-    ok("gray-jpg", "gray.jpg", _encode(Image.fromarray(marked(24, 32, channels=1, seed=11)), "JPEG", quality=95),
-       32, 24, gray=True, marker=True)
-    ok("unicode-path", f"{UNICODE_DIR}/{UNICODE_NAME}", _encode(Image.fromarray(marked(24, 32, seed=12)), "PNG"),
-       32, 24, marker=True)
+    ok(
+        "gray-jpg",
+        "gray.jpg",
+        _encode(Image.fromarray(marked(24, 32, channels=1, seed=11)), "JPEG", quality=95),
+        32,
+        24,
+        gray=True,
+        marker=True,
+    )
+    ok(
+        "unicode-path",
+        f"{UNICODE_DIR}/{UNICODE_NAME}",
+        _encode(Image.fromarray(marked(24, 32, seed=12)), "PNG"),
+        32,
+        24,
+        marker=True,
+    )
     return cases
 
 
@@ -208,8 +265,11 @@ def write_bad_masks(folder: Path) -> dict[str, Path]:
     """Masks that cannot be used with a 32x24 photo: another size, not an image, empty file."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {"wrong-size": folder / "mask-10x10.png", "not-an-image": folder / "mask.png",
-             "empty": folder / "mask-empty.png"}
+    paths = {
+        "wrong-size": folder / "mask-10x10.png",
+        "not-an-image": folder / "mask.png",
+        "empty": folder / "mask-empty.png",
+    }
     Image.new("L", (10, 10), 255).save(paths["wrong-size"])
     paths["not-an-image"].write_text("<html>not a mask</html>")
     paths["empty"].write_bytes(b"")
@@ -222,7 +282,7 @@ def write_mask_for(case: ImageCase, path: Path) -> Path:
     if case.width < 8 or case.height < 8:
         mask[:] = 255
     else:
-        mask[case.height - 6:case.height - 2, case.width - 8:case.width - 3] = 255
+        mask[case.height - 6 : case.height - 2, case.width - 8 : case.width - 3] = 255
     Image.fromarray(mask).save(path)
     return path
 
@@ -292,35 +352,47 @@ def write_model_corpus(folder: Path, good_model: Path, marker: Path) -> dict[str
         cases[name] = (path, message)
 
     # plain pickles: protocol 2 reaches the GLOBAL (io.open), protocol 4 is refused at its first opcode
-    for protocol, message in ((2, "refused: not a plain weights checkpoint (Unsupported global: GLOBAL io.open"),
-                              (4, "refused: not a plain weights checkpoint")):
+    for protocol, message in (
+        (2, "refused: not a plain weights checkpoint (Unsupported global: GLOBAL io.open"),
+        (4, "refused: not a plain weights checkpoint"),
+    ):
         payload = pickle.dumps({"convs.0.weight": _OpenPayload(str(marker))}, protocol=protocol)
         for suffix in (".pt", ".pth", ".ckpt", ".safetensors"):
-            put(f"pickle{protocol}-payload{suffix}", f"evil{protocol}{suffix}", payload,
-                "not a valid safetensors file" if suffix == ".safetensors" else message)
-    put("raw-os-system.ckpt", "raw-os-system.ckpt", os_system_pickle(f"touch '{marker}'"),
-        "refused: not a plain weights checkpoint (Trying to load unsupported GLOBAL os.system")
+            put(
+                f"pickle{protocol}-payload{suffix}",
+                f"evil{protocol}{suffix}",
+                payload,
+                "not a valid safetensors file" if suffix == ".safetensors" else message,
+            )
+    put(
+        "raw-os-system.ckpt",
+        "raw-os-system.ckpt",
+        os_system_pickle(f"touch '{marker}'"),
+        "refused: not a plain weights checkpoint (Trying to load unsupported GLOBAL os.system",
+    )
 
     template = io.BytesIO()
     torch.save({"convs.0.weight": torch.zeros(1)}, template)
     zipped = _torch_zip_with_pickle(template.getvalue(), os_system_pickle(f"touch '{marker}'"))
-    put("torch-zip-os-system", "zip-evil.pt", zipped,
+    put(
+        "torch-zip-os-system",
+        "zip-evil.pt",
+        zipped,
         "refused: not a plain weights checkpoint (Trying to load unsupported GLOBAL os.system whose module os "
-        "is blocked); only tensors can be loaded, nothing in the file was run")
+        "is blocked); only tensors can be loaded, nothing in the file was run",
+    )
     put("junk.pt", "junk.pt", b"\x00\x01junk" * 50, "refused")
     put("junk.safetensors", "junk.safetensors", b"\x00\x01junk" * 50, "not a valid safetensors file")
     put("empty.safetensors", "empty.safetensors", b"", "not a valid safetensors file")
     good = Path(good_model).read_bytes()
-    put("truncated.safetensors", "truncated.safetensors", good[: len(good) * 2 // 3],
-        "not a valid safetensors file")
+    put("truncated.safetensors", "truncated.safetensors", good[: len(good) * 2 // 3], "not a valid safetensors file")
 
     with safe_open(str(good_model), framework="pt") as f:
         tensors = {k: f.get_tensor(k) for k in f.keys()}
         descriptor = json.loads(f.metadata()["rednet.descriptor"])
 
     def with_descriptor(name: str, desc_text: str, message: str, state=None) -> None:
-        put(name, f"{name}.safetensors",
-            safetensors_bytes(state or tensors, {"rednet.descriptor": desc_text}), message)
+        put(name, f"{name}.safetensors", safetensors_bytes(state or tensors, {"rednet.descriptor": desc_text}), message)
 
     with_descriptor("descriptor-not-json", "{depth: 4,", "malformed model descriptor")
     with_descriptor("descriptor-a-list", "[4, 8]", "malformed model descriptor")
@@ -331,25 +403,41 @@ def write_model_corpus(folder: Path, good_model: Path, marker: Path) -> dict[str
     with_descriptor("descriptor-width-1e9", json.dumps({**descriptor, "width": 10**9}), "width 1000000000")
     with_descriptor("descriptor-colors-7", json.dumps({**descriptor, "colors": 7}), "colors 7")
     with_descriptor("descriptor-unknown-task", json.dumps({**descriptor, "task": "blur"}), "task 'blur'")
-    with_descriptor("descriptor-unknown-arch", json.dumps({**descriptor, "arch": "resnet"}),
-                    "unknown architecture 'resnet'")
+    with_descriptor(
+        "descriptor-unknown-arch", json.dumps({**descriptor, "arch": "resnet"}), "unknown architecture 'resnet'"
+    )
     with_descriptor("descriptor-depth-6-weights-4", json.dumps({**descriptor, "depth": 6}), "do not match")
-    with_descriptor("descriptor-inpaint-without-mask", json.dumps({**descriptor, "task": "inpaint", "cond": None}),
-                    "input condition None (an inpaint model takes 'mask')")
+    with_descriptor(
+        "descriptor-inpaint-without-mask",
+        json.dumps({**descriptor, "task": "inpaint", "cond": None}),
+        "input condition None (an inpaint model takes 'mask')",
+    )
     # plain state dicts (no descriptor): the layout is inferred from the shapes, then checked the same way
-    torch.save({"convs.0.weight": torch.zeros(600, 4, 3, 3), "convs.1.weight": torch.zeros(1),
-                "deconvs.1.weight": torch.zeros(600, 3, 3, 3)}, folder / "wide.pt")
+    torch.save(
+        {
+            "convs.0.weight": torch.zeros(600, 4, 3, 3),
+            "convs.1.weight": torch.zeros(1),
+            "deconvs.1.weight": torch.zeros(600, 3, 3, 3),
+        },
+        folder / "wide.pt",
+    )
     cases["state-dict-width-600.pt"] = (folder / "wide.pt", "width 600")
     torch.save({"weight": torch.zeros(3, 3)}, folder / "other-net.pth")
     cases["state-dict-not-rednet.pth"] = (folder / "other-net.pth", "no RED-Net descriptor")
     torch.save({"convs.1.weight": torch.zeros(8, 8, 3, 3)}, folder / "no-first-layer.pt")
     cases["state-dict-no-first-layer.pt"] = (folder / "no-first-layer.pt", "not a RED-Net state dict")
     # a "header" that claims a tensor far larger than the file
-    put("tensor-beyond-file", "tensor-beyond-file.safetensors",
-        raw_safetensors({"__metadata__": {"rednet.descriptor": json.dumps(descriptor)},
-                         "convs.0.weight": {"dtype": "F32", "shape": [100000, 100000],
-                                            "data_offsets": [0, 4 * 10**10]}}),
-        "not a valid safetensors file")
+    put(
+        "tensor-beyond-file",
+        "tensor-beyond-file.safetensors",
+        raw_safetensors(
+            {
+                "__metadata__": {"rednet.descriptor": json.dumps(descriptor)},
+                "convs.0.weight": {"dtype": "F32", "shape": [100000, 100000], "data_offsets": [0, 4 * 10**10]},
+            }
+        ),
+        "not a valid safetensors file",
+    )
     return cases
 
 

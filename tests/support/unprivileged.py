@@ -24,5 +24,6 @@ def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
     prefix = DROP_DAC if os.geteuid() == 0 else []
     if prefix and shutil.which("setpriv") is None:
         raise RuntimeError("tests run as root need util-linux's setpriv to enforce file permissions")
-    return subprocess.run([*prefix, sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )

@@ -35,8 +35,12 @@ def test_packages_are_discovered_not_listed():
     setuptools = _pyproject()["tool"]["setuptools"]
     assert not isinstance(setuptools["packages"], list)
     assert setuptools["packages"]["find"]["include"] == ["rednet*", "app*"]
-    found = {".".join(p.parent.relative_to(REPO).parts) for top in ("rednet", "app", "rednet_resources")
-             for p in (REPO / top).rglob("__init__.py") if "__pycache__" not in p.parts}
+    found = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for top in ("rednet", "app", "rednet_resources")
+        for p in (REPO / top).rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
     assert {"rednet.engine", "app.canvas", "rednet_resources"} <= found
 
 
@@ -51,8 +55,24 @@ def test_wheel_ships_the_resources_and_finds_them(tmp_path):
     for folder in ("rednet", "app", "rednet_resources"):
         shutil.copytree(REPO / folder, source / folder, ignore=skip)
     wheels = tmp_path / "wheels"
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
-                           "--no-index", "-q", "-w", str(wheels)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(wheels),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (wheel,) = wheels.glob("rednet_studio-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -69,10 +89,13 @@ def test_wheel_ships_the_resources_and_finds_them(tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     env = {k: v for k, v in os.environ.items() if k not in ("REDNET_RESOURCES", "PYTHONPATH")}
     env["PYTHONPATH"] = str(site)
-    code = ("import rednet, rednet.paths as p; print(rednet.__file__); print(p.resources_dir()); "
-            "print(sorted(x.name for x in p.samples_dir().iterdir()))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
-                          timeout=120)
+    code = (
+        "import rednet, rednet.paths as p; print(rednet.__file__); print(p.resources_dir()); "
+        "print(sorted(x.name for x in p.samples_dir().iterdir()))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     module, resources, samples = proc.stdout.splitlines()
     assert Path(module).is_relative_to(site)
@@ -134,12 +157,13 @@ def test_desktop_file():
 def test_window_icon_is_set():
     """The application (and so every window) gets the icon; run apart so the theme stays out of
     the other GUI tests' QApplication."""
-    code = ("from app.main import create_application\n"
-            "app = create_application()\n"
-            "print(app.windowIcon().pixmap(48, 48).isNull(), app.desktopFileName())\n")
+    code = (
+        "from app.main import create_application\n"
+        "app = create_application()\n"
+        "print(app.windowIcon().pixmap(48, 48).isNull(), app.desktopFileName())\n"
+    )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "rednet-studio"]
 
@@ -147,12 +171,13 @@ def test_window_icon_is_set():
 # ------------------------------------------------------------------ windowed start (no console)
 def test_missing_stdout_and_stderr_go_to_a_log_file(tmp_path):
     """A console-less GUI executable starts with sys.stdout/stderr = None."""
-    code = ("import sys; sys.stdout = None; sys.stderr = None\n"
-            "from app.main import ensure_stdio\n"
-            "ensure_stdio(); print('hello from a windowed start'); sys.stderr.write('and its stderr\\n')\n")
+    code = (
+        "import sys; sys.stdout = None; sys.stderr = None\n"
+        "from app.main import ensure_stdio\n"
+        "ensure_stdio(); print('hello from a windowed start'); sys.stderr.write('and its stderr\\n')\n"
+    )
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stderr
     log = tmp_path / "data" / "rednet-studio" / "rednet-studio.log"
     assert log.read_text(encoding="utf-8") == "hello from a windowed start\nand its stderr\n"
@@ -164,8 +189,14 @@ def test_build_bundle_script_builds_a_bundle_that_passes_its_selftest():
     """Builds dist/rednet-studio/ with PyInstaller (minutes) and runs its self-test offscreen."""
     pytest.importorskip("PyInstaller")
     env = dict(os.environ, PYTHON=sys.executable)
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "build_bundle.sh")], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=3600)
+    proc = subprocess.run(
+        ["bash", str(REPO / "scripts" / "build_bundle.sh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=3600,
+    )
     out = proc.stdout
     assert proc.returncode == 0, out[-4000:] + proc.stderr[-4000:]
     for task in ("denoise", "sr", "jpeg", "inpaint"):

@@ -11,18 +11,21 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from rednet.tasks import degradations as deg
-from rednet.models.arch import REDNet
-from rednet.io.imageio import Photo, read_photo, write_photo
 from rednet.engine.tiling import run_tiled, tile_grid
+from rednet.io import Photo, read_photo, write_photo
+from rednet.models.arch import REDNet
+from rednet.tasks import degradations as deg
 
-SETTINGS = settings(max_examples=int(os.environ.get("REDNET_HYPOTHESIS_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("REDNET_HYPOTHESIS_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -55,8 +58,14 @@ def _net(depth: int, cond: int) -> REDNet:
 
 
 @SETTINGS
-@given(h=st.integers(1, 40), w=st.integers(1, 40), tile=st.integers(1, 48), depth=st.sampled_from([4, 6]),
-       cond=st.sampled_from([0, 1]), seed=st.integers(0, 2**16))
+@given(
+    h=st.integers(1, 40),
+    w=st.integers(1, 40),
+    tile=st.integers(1, 48),
+    depth=st.sampled_from([4, 6]),
+    cond=st.sampled_from([0, 1]),
+    seed=st.integers(0, 2**16),
+)
 def test_tiled_inference_equals_whole_image_inference(h, w, tile, depth, cond, seed):
     net = _net(depth, cond)
     x = torch.from_numpy(np.random.default_rng(seed).random((1, 3 + cond, h, w)))  # float64
@@ -80,8 +89,7 @@ seeds = st.integers(0, 2**16)
 
 
 @SETTINGS
-@given(h=sizes, w=sizes, c=channels, sigma=st.floats(0, 75), seed=seeds,
-       quantize=st.booleans())
+@given(h=sizes, w=sizes, c=channels, sigma=st.floats(0, 75), seed=seeds, quantize=st.booleans())
 def test_noise_keeps_shape_dtype_and_range(h, w, c, sigma, seed, quantize):
     img = _image(h, w, c, seed)
     out = deg.add_gaussian_noise(img, sigma, np.random.default_rng(seed), quantize=quantize)
@@ -108,8 +116,14 @@ def test_bicubic_resize_gives_the_asked_size(h, w, c, tw, th, seed):
 
 
 @SETTINGS
-@given(h=sizes, w=sizes, c=channels, quality=st.integers(1, 100), seed=seeds,
-       subsampling=st.sampled_from(["4:2:0", "4:4:4"]))
+@given(
+    h=sizes,
+    w=sizes,
+    c=channels,
+    quality=st.integers(1, 100),
+    seed=seeds,
+    subsampling=st.sampled_from(["4:2:0", "4:4:4"]),
+)
 def test_jpeg_degrade_keeps_shape_dtype_and_range(h, w, c, quality, seed, subsampling):
     img = _image(h, w, c, seed)
     out = deg.jpeg_degrade(img, quality, subsampling=subsampling)
@@ -118,11 +132,16 @@ def test_jpeg_degrade_keeps_shape_dtype_and_range(h, w, c, quality, seed, subsam
 
 
 @SETTINGS
-@given(h=st.integers(1, 64), w=st.integers(1, 64), seed=seeds,
-       maker=st.sampled_from(["text", "scratch", "stroke", "random"]))
+@given(
+    h=st.integers(1, 64),
+    w=st.integers(1, 64),
+    seed=seeds,
+    maker=st.sampled_from(["text", "scratch", "stroke", "random"]),
+)
 def test_masks_are_boolean_of_the_asked_size(h, w, seed, maker):
-    make = {"text": deg.text_mask, "scratch": deg.scratch_mask, "stroke": deg.stroke_mask,
-            "random": deg.random_mask}[maker]
+    make = {"text": deg.text_mask, "scratch": deg.scratch_mask, "stroke": deg.stroke_mask, "random": deg.random_mask}[
+        maker
+    ]
     mask = make(h, w, np.random.default_rng(seed))
     assert mask.shape == (h, w) and mask.dtype == bool
     if maker == "random":
@@ -159,20 +178,28 @@ def _parsed(exif: bytes) -> dict:
 
 
 @SETTINGS
-@given(h=st.integers(1, 12), w=st.integers(1, 12), gray=st.booleans(), alpha=st.booleans(),
-       bits=st.sampled_from([8, 16]), ext=st.sampled_from([".png", ".tif"]), seed=seeds,
-       make=st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=20),
-       icc_payload=st.binary(min_size=0, max_size=64), with_meta=st.booleans())
-def test_write_then_read_keeps_pixels_mode_depth_and_metadata(h, w, gray, alpha, bits, ext, seed, make,
-                                                              icc_payload, with_meta):
+@given(
+    h=st.integers(1, 12),
+    w=st.integers(1, 12),
+    gray=st.booleans(),
+    alpha=st.booleans(),
+    bits=st.sampled_from([8, 16]),
+    ext=st.sampled_from([".png", ".tif"]),
+    seed=seeds,
+    make=st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=20),
+    icc_payload=st.binary(min_size=0, max_size=64),
+    with_meta=st.booleans(),
+)
+def test_write_then_read_keeps_pixels_mode_depth_and_metadata(
+    h, w, gray, alpha, bits, ext, seed, make, icc_payload, with_meta
+):
     rng = np.random.default_rng(seed)
     top = 255 if bits == 8 else 65535
     ints = rng.integers(0, top + 1, (h, w, 1 if gray else 3))
     a_ints = rng.integers(0, top + 1, (h, w)) if alpha else None
     exif = _exif(make, 1) if with_meta else None
     icc = _fake_icc(icc_payload, gray) if with_meta else None
-    photo = Photo(pixels=ints / top, alpha=None if a_ints is None else a_ints / top, bit_depth=bits,
-                  exif=exif, icc=icc)
+    photo = Photo(pixels=ints / top, alpha=None if a_ints is None else a_ints / top, bit_depth=bits, exif=exif, icc=icc)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"round trip{ext}"
         warnings = write_photo(photo, path)

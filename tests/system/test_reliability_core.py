@@ -16,22 +16,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tests.support.unprivileged import run_python
 import torch
 from PIL import Image
 
-from rednet.io import imageio
+import rednet.io as imageio
+from rednet.cli.main import main
 from rednet.engine import inference
 from rednet.engine import restore as R
-from rednet.cli.main import main
-from rednet.io.imageio import ImageReadError, ImageWriteError, read_mask, read_photo, write_photo
-from rednet.progress import Cancelled, TaskState
+from rednet.io import ImageReadError, ImageWriteError, read_mask, read_photo, write_photo
 from rednet.models.registry import ModelError
+from rednet.progress import Cancelled, TaskState
 from tests.support import bad_inputs as B
 from tests.support.photos import smooth_photo
+from tests.support.unprivileged import run_python
 
-TASKS = R.TASKS
+TASKS = R.TASK_NAMES
 
 
 BROKEN, ODD = B.case_names()
@@ -123,8 +122,7 @@ def test_odd_inputs_restore_correctly_through_the_api(corpus, tiny_models, tmp_p
     before = case.path.read_bytes()
     out = tmp_path / "out folder é" / f"restored ü{case.out_ext}"
     out.parent.mkdir()
-    result = R.restore_file(case.path, out, task=task, model=tiny_models[task],
-                            **api_options(task, case, tmp_path))
+    result = R.restore_file(case.path, out, task=task, model=tiny_models[task], **api_options(task, case, tmp_path))
     check_restored(case, task, out)
     assert case.warning in " | ".join(result.warnings)
     assert case.path.read_bytes() == before
@@ -136,8 +134,20 @@ def test_odd_inputs_restore_correctly_through_the_api(corpus, tiny_models, tmp_p
 def test_odd_inputs_restore_correctly_through_the_cli(corpus, tiny_models, tmp_path, capsys, name, task):
     case = corpus[name]
     out = tmp_path / "sortie à espaces" / f"résultat{case.out_ext}"
-    code, stdout, err = cli(["restore", case.path, "-o", out, "--task", task, "--model", tiny_models[task],
-                             *cli_options(task, case, tmp_path)], capsys)
+    code, stdout, err = cli(
+        [
+            "restore",
+            case.path,
+            "-o",
+            out,
+            "--task",
+            task,
+            "--model",
+            tiny_models[task],
+            *cli_options(task, case, tmp_path),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert error_lines(err) == [] and f"-> {out}" in stdout
     if case.warning:
@@ -169,8 +179,9 @@ def test_broken_inputs_fail_cleanly_through_the_cli(corpus, tiny_models, tmp_pat
     mask = tmp_path / "mask.png"
     Image.new("L", (32, 24), 255).save(mask)
     extra = ["--mask", mask] if task == "inpaint" else []
-    code, stdout, err = cli(["restore", case.path, "-o", out, "--task", task, "--model", tiny_models[task],
-                             *extra], capsys)
+    code, stdout, err = cli(
+        ["restore", case.path, "-o", out, "--task", task, "--model", tiny_models[task], *extra], capsys
+    )
     assert code == 1
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"rednet restore: error: {case.path.name}: ")
@@ -204,14 +215,36 @@ def test_batch_over_the_whole_corpus(corpus, tiny_models, tmp_path, capsys, task
     extra = []
     if task == "inpaint":  # one mask for every photo: the 1x1 and 2x3 ones fail on its size
         extra = ["--mask", B.write_mask_for(corpus["cmyk-jpg"], tmp_path / "mask.png")]
-    code, stdout, err = cli(["batch", root, "-r", "-o", out, "--task", task, "--model", tiny_models[task],
-                             "--format", "png", "--name", "{stem}-{ext}", *extra], capsys)
+    code, stdout, err = cli(
+        [
+            "batch",
+            root,
+            "-r",
+            "-o",
+            out,
+            "--task",
+            task,
+            "--model",
+            tiny_models[task],
+            "--format",
+            "png",
+            "--name",
+            "{stem}-{ext}",
+            *extra,
+        ],
+        capsys,
+    )
     assert code == 1
     lines = error_lines(err)
     expected_failures = {corpus[n].path.name: corpus[n].error for n in BROKEN}
     if task == "inpaint":
-        expected_failures.update({corpus[n].path.name: "mask is 32x24 but the photo is"
-                                  for n in ODD if (corpus[n].width, corpus[n].height) != (32, 24)})
+        expected_failures.update(
+            {
+                corpus[n].path.name: "mask is 32x24 but the photo is"
+                for n in ODD
+                if (corpus[n].width, corpus[n].height) != (32, 24)
+            }
+        )
     assert len(lines) == len(expected_failures)
     for line in lines:
         assert line.startswith("rednet batch: error: ")
@@ -232,11 +265,14 @@ def test_batch_over_the_whole_corpus(corpus, tiny_models, tmp_path, capsys, task
     assert snapshot(root) == before
 
 
-@pytest.mark.parametrize("kind,message", [
-    ("wrong-size", "mask-10x10.png: mask is 10x10 but the photo is 32x24"),
-    ("not-an-image", "mask.png: not an image file (unrecognised format)"),
-    ("empty", "mask-empty.png: file is empty (0 bytes)"),
-])
+@pytest.mark.parametrize(
+    "kind,message",
+    [
+        ("wrong-size", "mask-10x10.png: mask is 10x10 but the photo is 32x24"),
+        ("not-an-image", "mask.png: not an image file (unrecognised format)"),
+        ("empty", "mask-empty.png: file is empty (0 bytes)"),
+    ],
+)
 @pytest.mark.parametrize("command", ["restore", "batch"])
 def test_bad_masks_fail_with_one_line(corpus, tiny_models, tmp_path, capsys, kind, message, command):
     """An unreadable mask is a usage error (exit 2); a mask of another size too, except in a batch,
@@ -245,8 +281,9 @@ def test_bad_masks_fail_with_one_line(corpus, tiny_models, tmp_path, capsys, kin
     case = corpus["unicode-path"]
     src = case.path if command == "restore" else case.path.parent
     out = tmp_path / "out" / ("o.png" if command == "restore" else "")
-    code, stdout, err = cli([command, src, "-o", out, "--task", "inpaint", "--mask", masks[kind],
-                             "--model", tiny_models["inpaint"]], capsys)
+    code, stdout, err = cli(
+        [command, src, "-o", out, "--task", "inpaint", "--mask", masks[kind], "--model", tiny_models["inpaint"]], capsys
+    )
     per_photo = (command, kind) == ("batch", "wrong-size")
     assert code == (1 if per_photo else 2)
     if per_photo:  # the photo is named, then what is wrong
@@ -263,8 +300,6 @@ def test_bad_masks_fail_with_one_line(corpus, tiny_models, tmp_path, capsys, kin
 # ------------------------------------------------------------------------------------------------
 def _model_case_ids():
     with tempfile.TemporaryDirectory() as folder:
-        import torch as _torch
-
         from rednet.models.registry import build_network, descriptor_for_task, save_model
 
         d = descriptor_for_task("denoise", depth=4, width=8)
@@ -280,8 +315,9 @@ def test_bad_weights_are_refused_through_the_cli(evil_models, corpus, tmp_path, 
     cases, marker = evil_models
     path, message = cases[name]
     out = tmp_path / "out.png"
-    code, stdout, err = cli(["restore", corpus["unicode-path"].path, "-o", out, "--task", "denoise",
-                             "--model", path], capsys)
+    code, stdout, err = cli(
+        ["restore", corpus["unicode-path"].path, "-o", out, "--task", "denoise", "--model", path], capsys
+    )
     assert code == 2
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("rednet restore: error: ")
@@ -301,8 +337,9 @@ def test_bad_weights_are_refused_through_the_api(evil_models, tmp_path, name):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("name", ["pickle2-payload.pt", "pickle4-payload.ckpt", "torch-zip-os-system",
-                                  "descriptor-width-1e9"])
+@pytest.mark.parametrize(
+    "name", ["pickle2-payload.pt", "pickle4-payload.ckpt", "torch-zip-os-system", "descriptor-width-1e9"]
+)
 def test_bad_weights_are_refused_by_batch_and_finetune(evil_models, corpus, tmp_path, capsys, name):
     cases, marker = evil_models
     path, message = cases[name]
@@ -314,8 +351,26 @@ def test_bad_weights_are_refused_by_batch_and_finetune(evil_models, corpus, tmp_
     photos.mkdir()
     for i in range(3):
         Image.fromarray((smooth_photo(40, 40, seed=i) * 255).astype(np.uint8)).save(photos / f"p{i}.png")
-    code, stdout, err = cli(["finetune", "--task", "denoise", "--data", photos, "-o", tmp_path / "ft.safetensors",
-                             "--base", path, "--iters", "2", "--batch", "2", "--patch", "16"], capsys)
+    code, stdout, err = cli(
+        [
+            "finetune",
+            "--task",
+            "denoise",
+            "--data",
+            photos,
+            "-o",
+            tmp_path / "ft.safetensors",
+            "--base",
+            path,
+            "--iters",
+            "2",
+            "--batch",
+            "2",
+            "--patch",
+            "16",
+        ],
+        capsys,
+    )
     assert code == 2 and len(error_lines(err)) == 1 and path.name in err and message in err
     assert not (tmp_path / "ft.safetensors").exists() and not (tmp_path / "ft.ckpt").exists()
     assert not marker.exists()
@@ -325,10 +380,23 @@ def test_bad_weights_are_refused_by_batch_and_finetune(evil_models, corpus, tmp_
 def test_a_model_for_another_task_is_a_usage_error(corpus, tiny_models, tmp_path, capsys, task, other):
     case = corpus["unicode-path"]
     out = tmp_path / "o.png"
-    code, _, err = cli(["restore", case.path, "-o", out, "--task", task, "--model", tiny_models[other],
-                        *cli_options(task, case, tmp_path)], capsys)
+    code, _, err = cli(
+        [
+            "restore",
+            case.path,
+            "-o",
+            out,
+            "--task",
+            task,
+            "--model",
+            tiny_models[other],
+            *cli_options(task, case, tmp_path),
+        ],
+        capsys,
+    )
     assert code == 2 and err.splitlines() == [
-        f"rednet restore: error: tiny-{other}.safetensors: is a {other} model, not a {task} model"]
+        f"rednet restore: error: tiny-{other}.safetensors: is a {other} model, not a {task} model"
+    ]
     assert not out.exists()
     with pytest.raises(ValueError, match=f"is a {other} model, not a {task} model"):
         R.restore_file(case.path, out, task=task, model=tiny_models[other], **api_options(task, case, tmp_path))
@@ -337,14 +405,17 @@ def test_a_model_for_another_task_is_a_usage_error(corpus, tiny_models, tmp_path
 
 def test_a_huge_descriptor_is_refused_before_anything_is_allocated(evil_models, tiny_models, monkeypatch):
     """depth 100000 / width 10**9 never reach the network constructor or the tensor reader."""
-    from rednet.models import registry
-
     import safetensors
+
+    from rednet.models import registry
 
     cases, _ = evil_models
     built, read = [], []
-    monkeypatch.setattr(registry, "ARCHITECTURES", {"rednet": registry.Architecture(
-        lambda d: built.append(d) or registry._build_rednet(d), 1, "RED")})
+    monkeypatch.setattr(
+        registry,
+        "ARCHITECTURES",
+        {"rednet": registry.Architecture(lambda d: built.append(d) or registry._build_rednet(d), 1, "RED")},
+    )
     real_open = safetensors.safe_open
 
     class HeaderOnly:  # the real reader, but reading tensor data is recorded
@@ -412,8 +483,7 @@ def test_cancel_at_any_tile_leaves_no_file(tiny_models, tmp_path, task, when):
     if k == 0:
         state.cancel()
     with pytest.raises(Cancelled):
-        R.restore_file(src, out_dir / "out.png", task=task, model=tiny_models[task], tile=tile, state=state,
-                       **options)
+        R.restore_file(src, out_dir / "out.png", task=task, model=tiny_models[task], tile=tile, state=state, **options)
     assert len(tiles) == k  # cancelled right after the k-th tile (after the last one too: nothing written)
     assert files(out_dir) == []
 
@@ -433,8 +503,23 @@ def test_ctrl_c_in_the_cli_leaves_no_file(tiny_models, tmp_path, capsys, monkeyp
 
     monkeypatch.setattr(cli_progress.ProgressPrinter, "__call__", interrupt)
     out = tmp_path / "out" / "o.png"
-    code, _, err = cli(["restore", src, "-o", out, "--task", "denoise", "--sigma", "5", "--tile", "8",
-                        "--model", tiny_models["denoise"]], capsys)
+    code, _, err = cli(
+        [
+            "restore",
+            src,
+            "-o",
+            out,
+            "--task",
+            "denoise",
+            "--sigma",
+            "5",
+            "--tile",
+            "8",
+            "--model",
+            tiny_models["denoise"],
+        ],
+        capsys,
+    )
     assert code == 130 and err.strip() == "rednet restore: interrupted"
     assert files(tmp_path / "out") == []
 
@@ -447,7 +532,7 @@ def test_interrupt_during_the_write_leaves_no_temp_file_and_the_old_output(tiny_
     def interrupted(fd):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(imageio.os, "fsync", interrupted)
+    monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         R.restore_file(src, out, task="denoise", sigma=5, model=tiny_models["denoise"], overwrite=True)
     assert out.read_bytes() == b"previous output" and temp_files(tmp_path) == []
@@ -464,7 +549,7 @@ def test_disk_full_through_the_api_keeps_input_and_previous_output(tiny_models, 
     out = tmp_path / "out" / "o.png"
     out.parent.mkdir()
     out.write_bytes(b"previous output")
-    monkeypatch.setattr(imageio.os, where, _disk_full)
+    monkeypatch.setattr(os, where, _disk_full)
     with pytest.raises(ImageWriteError) as info:
         R.restore_file(src, out, task="sr", scale=2, model=tiny_models["sr"], overwrite=True)
     assert info.value.errno == errno.ENOSPC
@@ -479,7 +564,7 @@ def test_disk_full_through_the_cli(tiny_models, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out" / "o.png"
     out.parent.mkdir()
     out.write_bytes(b"previous output")
-    monkeypatch.setattr(imageio.os, "replace", _disk_full)
+    monkeypatch.setattr(os, "replace", _disk_full)
     code, stdout, err = cli(["restore", src, "-o", out, "--task", "jpeg", "--model", tiny_models["jpeg"]], capsys)
     assert code == 1 and stdout == ""
     assert error_lines(err) == [f"rednet restore: error: {src}: o.png: cannot write: No space left on device"]
@@ -492,13 +577,13 @@ def test_disk_full_through_batch(tiny_models, corpus, tmp_path, capsys, monkeypa
     root.mkdir()
     for i in range(3):
         write_photo(imageio.Photo(smooth_photo(20, 24, seed=i)), root / f"p{i}.png")
-    monkeypatch.setattr(imageio.os, "fsync", _disk_full)
+    monkeypatch.setattr(os, "fsync", _disk_full)
     out = tmp_path / "out"
-    code, stdout, err = cli(["batch", root, "-o", out, "--task", "denoise", "--model", tiny_models["denoise"]],
-                            capsys)
+    code, stdout, err = cli(["batch", root, "-o", out, "--task", "denoise", "--model", tiny_models["denoise"]], capsys)
     assert code == 1 and "failed 3 of 3" in stdout
-    assert error_lines(err) == [f"rednet batch: error: p{i}.png: cannot write: No space left on device"
-                                for i in range(3)]
+    assert error_lines(err) == [
+        f"rednet batch: error: p{i}.png: cannot write: No space left on device" for i in range(3)
+    ]
     assert files(out) == []
 
 
@@ -510,7 +595,7 @@ def _no_permission_for_new_files(monkeypatch):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
         return real_open(file, mode, *args, **kwargs)
 
-    monkeypatch.setattr(imageio, "open", fake_open, raising=False)  # the module's own open()
+    monkeypatch.setattr("rednet.io.atomic.open", fake_open, raising=False)  # the module's own open()
 
 
 def test_read_only_output_folder_simulated(tiny_models, tmp_path, capsys, monkeypatch):
@@ -531,14 +616,16 @@ def test_read_only_output_folder_for_real(tiny_models, tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o555)
-    code = (f"import sys\nfrom rednet.cli.main import main\n"
-            f"sys.exit(main(['restore', {str(src)!r}, '-o', 'ro/o.png', '--task', 'sr', "
-            f"'--model', {str(tiny_models['sr'])!r}]))")
+    code = (
+        f"import sys\nfrom rednet.cli.main import main\n"
+        f"sys.exit(main(['restore', {str(src)!r}, '-o', 'ro/o.png', '--task', 'sr', "
+        f"'--model', {str(tiny_models['sr'])!r}]))"
+    )
     try:
         proc = run_python(code, tmp_path)
     finally:
         folder.chmod(0o755)
-    errors = [l for l in proc.stderr.splitlines() if "error" in l]
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
     assert proc.returncode == 1 and len(errors) == 1 and "o.png: cannot write: Permission denied" in errors[0]
     assert "Traceback" not in proc.stderr and files(folder) == []
 
@@ -589,15 +676,23 @@ def _oom_photo():
 
 
 def _reference(tiny_models):
-    return R.restore(_oom_photo(), "denoise", sigma=10, model=tiny_models["denoise"], device="cpu",
-                     precision="fp32", tile=1024).pixels
+    return R.restore(
+        _oom_photo(), "denoise", sigma=10, model=tiny_models["denoise"], device="cpu", precision="fp32", tile=1024
+    ).pixels
 
 
 def test_cuda_oom_halves_the_tile_until_it_fits(tiny_models, monkeypatch):
     reference = _reference(tiny_models)
     fake = FakeCuda(monkeypatch, limit=120)  # 300 px in tiles of 256 -> 150 + margins: too big; of 128 -> fits
-    out = R.restore(_oom_photo(), "denoise", sigma=10, model=tiny_models["denoise"], device=torch.device("cuda"),
-                    tile=256, precision="fp32")
+    out = R.restore(
+        _oom_photo(),
+        "denoise",
+        sigma=10,
+        model=tiny_models["denoise"],
+        device=torch.device("cuda"),
+        tile=256,
+        precision="fp32",
+    )
     assert fake.attempts == [("cuda", 256), ("cuda", 128)]
     assert fake.ooms == 1 and fake.emptied == 1
     assert np.abs(out.pixels - reference).max() < 1e-5  # no stale tile from the failed attempt
@@ -606,8 +701,15 @@ def test_cuda_oom_halves_the_tile_until_it_fits(tiny_models, monkeypatch):
 def test_cuda_oom_in_the_middle_of_a_run_restarts_with_half_the_tile(tiny_models, monkeypatch):
     reference = _reference(tiny_models)
     fake = FakeCuda(monkeypatch, fail_calls=(3,))  # 4 tiles of 150: two done, the third runs out of memory
-    out = R.restore(_oom_photo(), "denoise", sigma=10, model=tiny_models["denoise"], device=torch.device("cuda"),
-                    tile=256, precision="fp32")
+    out = R.restore(
+        _oom_photo(),
+        "denoise",
+        sigma=10,
+        model=tiny_models["denoise"],
+        device=torch.device("cuda"),
+        tile=256,
+        precision="fp32",
+    )
     assert fake.attempts == [("cuda", 256), ("cuda", 128)]
     assert fake.ooms == 1 and fake.gpu_calls == 3 + 9  # then all 9 tiles of 100 again, on the "GPU"
     assert np.abs(out.pixels - reference).max() < 1e-5  # the two tiles done before the failure are not mixed in
@@ -615,16 +717,30 @@ def test_cuda_oom_in_the_middle_of_a_run_restarts_with_half_the_tile(tiny_models
 
 def test_cuda_oom_the_first_times_halves_the_tile_each_time(tiny_models, monkeypatch):
     fake = FakeCuda(monkeypatch, fail_calls=(1, 2))  # the first tile at 256 and at 128 both fail
-    R.restore(_oom_photo(), "denoise", sigma=10, model=tiny_models["denoise"], device=torch.device("cuda"),
-              tile=256, precision="fp32")
+    R.restore(
+        _oom_photo(),
+        "denoise",
+        sigma=10,
+        model=tiny_models["denoise"],
+        device=torch.device("cuda"),
+        tile=256,
+        precision="fp32",
+    )
     assert fake.attempts == [("cuda", 256), ("cuda", 128), ("cuda", 64)] and fake.emptied == 2
 
 
 def test_cuda_oom_at_the_smallest_tile_falls_back_to_the_cpu(tiny_models, monkeypatch):
     reference = _reference(tiny_models)
     fake = FakeCuda(monkeypatch, limit=0)  # nothing fits on the "GPU"
-    out = R.restore(_oom_photo(), "denoise", sigma=10, model=tiny_models["denoise"], device=torch.device("cuda"),
-                    tile=256, precision="fp32")
+    out = R.restore(
+        _oom_photo(),
+        "denoise",
+        sigma=10,
+        model=tiny_models["denoise"],
+        device=torch.device("cuda"),
+        tile=256,
+        precision="fp32",
+    )
     devices = [d for d, _ in fake.attempts]
     tiles = [t for _, t in fake.attempts]
     assert devices == ["cuda", "cuda", "cuda", "cpu"]
@@ -647,9 +763,22 @@ def photo_dir(tmp_path):
 def test_ctrl_c_during_training_leaves_a_checkpoint_that_resume_continues(photo_dir, tmp_path):
     from rednet.train.loop import TrainConfig, checkpoint_path, train
 
-    cfg = TrainConfig(task="denoise", data=photo_dir, out=tmp_path / "m.safetensors", depth=4, width=8, patch=24,
-                      batch=4, iters=10, val_every=5, checkpoint_every=3, val_patches=8, warmup=1,
-                      device="cpu", precision="fp32")
+    cfg = TrainConfig(
+        task="denoise",
+        data=photo_dir,
+        out=tmp_path / "m.safetensors",
+        depth=4,
+        width=8,
+        patch=24,
+        batch=4,
+        iters=10,
+        val_every=5,
+        checkpoint_every=3,
+        val_patches=8,
+        warmup=1,
+        device="cpu",
+        precision="fp32",
+    )
 
     def ctrl_c(p):
         if p.message.startswith("step 7/"):
@@ -672,9 +801,31 @@ def test_ctrl_c_in_rednet_train_then_resume(photo_dir, tmp_path, capsys, monkeyp
     from rednet.train.loop import checkpoint_path
 
     out = tmp_path / "cli model.safetensors"
-    argv = ["train", "--task", "jpeg", "--data", photo_dir, "-o", out, "--depth", "10", "--width", "8",
-            "--iters", "6", "--batch", "2", "--patch", "24", "--checkpoint-every", "2", "--device", "cpu",
-            "--precision", "fp32"]
+    argv = [
+        "train",
+        "--task",
+        "jpeg",
+        "--data",
+        photo_dir,
+        "-o",
+        out,
+        "--depth",
+        "10",
+        "--width",
+        "8",
+        "--iters",
+        "6",
+        "--batch",
+        "2",
+        "--patch",
+        "24",
+        "--checkpoint-every",
+        "2",
+        "--device",
+        "cpu",
+        "--precision",
+        "fp32",
+    ]
     real_call = cli_progress.ProgressPrinter.__call__
 
     def ctrl_c(self, p):

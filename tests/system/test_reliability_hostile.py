@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from rednet.cli.main import main
-from rednet.io.imageio import Photo, read_photo, write_photo
+from rednet.io import Photo, read_photo, write_photo
 from tests.support.hang_guard import device_link, memory_cap, mkfifo, within
 
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and /dev need POSIX")
@@ -44,8 +44,11 @@ def cli(argv, capsys) -> tuple[int, str, str, float]:
     seconds = time.monotonic() - start
     out, err = capsys.readouterr()
     assert "Traceback" not in err and "Traceback" not in out
-    raw = [f"{w.category.__name__}: {w.message}" for w in escaped
-           if f"{os.sep}PIL{os.sep}" in str(w.filename) or f"{os.sep}cv2{os.sep}" in str(w.filename)]
+    raw = [
+        f"{w.category.__name__}: {w.message}"
+        for w in escaped
+        if f"{os.sep}PIL{os.sep}" in str(w.filename) or f"{os.sep}cv2{os.sep}" in str(w.filename)
+    ]
     assert raw == [], raw  # an image library's warning got past us: it would be printed raw
     return code, out, err, seconds
 
@@ -62,8 +65,6 @@ def photo_file(path: Path, h: int = 24, w: int = 32) -> Path:
 
 def restore_args(src, out, model, *extra) -> list:
     return ["restore", src, "-o", out, "--task", "denoise", "--sigma", "10", "--model", model, *extra]
-
-
 
 
 # ------------------------------------------------------------------------------------------------
@@ -92,11 +93,26 @@ def test_a_pipe_in_a_batch_folder_is_reported_not_read(tiny_models, tmp_path, ca
     mkfifo(tmp_path / "in" / "b.png")
     device_link(tmp_path / "in", "/dev/zero", "c.png")
     with memory_cap():
-        code, out, err, seconds = cli(["batch", tmp_path / "in", "-o", tmp_path / "out", "--task", "denoise",
-                                       "--sigma", "10", "--model", tiny_models["denoise"]], capsys)
+        code, out, err, seconds = cli(
+            [
+                "batch",
+                tmp_path / "in",
+                "-o",
+                tmp_path / "out",
+                "--task",
+                "denoise",
+                "--sigma",
+                "10",
+                "--model",
+                tiny_models["denoise"],
+            ],
+            capsys,
+        )
     assert code == 1 and seconds < SECONDS
-    assert errors(err) == ["rednet batch: error: b.png: is a named pipe, not a photo",
-                           "rednet batch: error: c.png: is a device, not a photo"]
+    assert errors(err) == [
+        "rednet batch: error: b.png: is a named pipe, not a photo",
+        "rednet batch: error: c.png: is a device, not a photo",
+    ]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png"]
     assert "restored 1, skipped 0, failed 2 of 3 files" in out
 
@@ -108,8 +124,21 @@ def test_a_pipe_as_the_mask_is_named_for_what_it_is(tiny_models, tmp_path, capsy
     mask = tmp_path / "mask.png"
     mkfifo(mask)
     target = src if command == "restore" else tmp_path / "in"
-    code, _, err, seconds = cli([command, target, "-o", tmp_path / "out", "--task", "inpaint", "--mask", mask,
-                                 "--model", tiny_models["inpaint"]], capsys)
+    code, _, err, seconds = cli(
+        [
+            command,
+            target,
+            "-o",
+            tmp_path / "out",
+            "--task",
+            "inpaint",
+            "--mask",
+            mask,
+            "--model",
+            tiny_models["inpaint"],
+        ],
+        capsys,
+    )
     assert code == 2 and seconds < SECONDS
     assert errors(err) == [f"rednet {command}: error: {mask}: is a named pipe, not a mask"]
 
@@ -168,14 +197,19 @@ def _npy(path: Path, array: np.ndarray, cut: int = 0) -> Path:
     return path
 
 
-@pytest.mark.parametrize("case,message", [
-    ("pickled", "holds pickled Python objects, not uint8 crops (not loaded: it could run code)"),
-    ("short", "the header claims 4 crops of 64x64 (49.2 KB) but the file holds only 36.9 KB (3 whole crops): "
-              "truncated?"),
-    ("float", "expected uint8 crops shaped N x H x W x 3, got float32 (2, 8, 8, 3)"),
-    ("junk", "not a crop pack (.npy header unreadable"),
-    ("fifo", "is a named pipe, not a crop pack"),
-])
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("pickled", "holds pickled Python objects, not uint8 crops (not loaded: it could run code)"),
+        (
+            "short",
+            "the header claims 4 crops of 64x64 (49.2 KB) but the file holds only 36.9 KB (3 whole crops): truncated?",
+        ),
+        ("float", "expected uint8 crops shaped N x H x W x 3, got float32 (2, 8, 8, 3)"),
+        ("junk", "not a crop pack (.npy header unreadable"),
+        ("fifo", "is a named pipe, not a crop pack"),
+    ],
+)
 def test_bad_crop_packs_are_one_line(tmp_path, case, message):
     from rednet.train.data import DataError, load_image_source
 
@@ -212,8 +246,24 @@ def test_finetune_on_a_pipe_or_a_pickle_is_a_usage_error(tiny_models, tmp_path, 
     mkfifo(pipe)
     pickled = _npy(tmp_path / "objects.npy", np.array([object()] * 2, dtype=object))
     for data, message in ((pipe, "is a named pipe, not a crop pack"), (pickled, "holds pickled Python objects")):
-        code, _, err, seconds = cli(["finetune", "--task", "denoise", "--data", data, "-o", tmp_path / "ft",
-                                     "--base", tiny_models["denoise"], "--iters", "1", "--device", "cpu"], capsys)
+        code, _, err, seconds = cli(
+            [
+                "finetune",
+                "--task",
+                "denoise",
+                "--data",
+                data,
+                "-o",
+                tmp_path / "ft",
+                "--base",
+                tiny_models["denoise"],
+                "--iters",
+                "1",
+                "--device",
+                "cpu",
+            ],
+            capsys,
+        )
         assert code == 2 and seconds < SECONDS
         assert len(errors(err)) == 1 and message in err
 
@@ -225,14 +275,18 @@ def _chunk(ctype: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
 
 
-def short_png(path: Path, rows: int = 3, height: int = 600, width: int = 40, depth: int = 8,
-              interlace: int = 0) -> Path:
+def short_png(
+    path: Path, rows: int = 3, height: int = 600, width: int = 40, depth: int = 8, interlace: int = 0
+) -> Path:
     """A PNG whose (well-formed) zlib stream holds only `rows` of its `height` rows."""
     sample = depth // 8
     raw = b"".join(b"\x00" + bytes([90]) * (width * 3 * sample) for _ in range(rows))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n"
-                     + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, 2, 0, 0, interlace))
-                     + _chunk(b"IDAT", zlib.compress(raw)) + _chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, 2, 0, 0, interlace))
+        + _chunk(b"IDAT", zlib.compress(raw))
+        + _chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -242,13 +296,14 @@ def test_a_png_cut_after_3_of_600_rows_is_refused(tiny_models, tmp_path, capfd, 
     code = main([str(a) for a in restore_args(src, tmp_path / "out.png", tiny_models["denoise"])])
     out, err = capfd.readouterr()  # file descriptor 2 too: libpng prints its complaints itself
     assert code == 1
-    assert err.strip() == ("rednet restore: error: cut.png: image data is truncated or corrupt "
-                           "(only 3 of 600 rows are present)")
+    assert err.strip() == (
+        "rednet restore: error: cut.png: image data is truncated or corrupt (only 3 of 600 rows are present)"
+    )
     assert not (tmp_path / "out.png").exists()
 
 
 def test_an_interlaced_png_cut_short_is_refused(tmp_path):
-    from rednet.io.imageio import ImageReadError
+    from rednet.io import ImageReadError
 
     with pytest.raises(ImageReadError, match="truncated or corrupt .the interlaced image data ends early"):
         read_photo(short_png(tmp_path / "cut.png", rows=2, height=64, width=16, interlace=1))
@@ -260,7 +315,7 @@ def test_complete_pngs_of_every_layout_still_read(tmp_path):
         arr = rng.integers(0, 255, shape, dtype=np.uint8)
         for interlace in (False, True):
             path = tmp_path / f"{mode}-{interlace}.png"
-            Image.fromarray(arr, mode).save(path, interlace=interlace)  # noqa: interlace is honoured by Pillow
+            Image.fromarray(arr, mode).save(path, interlace=interlace)  # interlace is honoured by Pillow
             assert read_photo(path).width == 7
     Image.fromarray(rng.integers(0, 255, (9, 7), dtype=np.uint8)).convert("1").save(tmp_path / "bits.png")
     Image.fromarray(rng.integers(0, 255, (9, 7, 3), dtype=np.uint8)).convert("P").save(tmp_path / "pal.png")
@@ -269,18 +324,28 @@ def test_complete_pngs_of_every_layout_still_read(tmp_path):
 
 def test_a_300_megapixel_bmp_is_refused_with_our_line_only(tiny_models, tmp_path, capsys):
     bmp = tmp_path / "bomb.bmp"
-    bmp.write_bytes(b"BM" + struct.pack("<IHHI", 0, 0, 0, 54)
-                    + struct.pack("<IiiHHIIiiII", 40, 20000, 15000, 1, 24, 0, 0, 0, 0, 0, 0) + b"\0" * 256)
+    bmp.write_bytes(
+        b"BM"
+        + struct.pack("<IHHI", 0, 0, 0, 54)
+        + struct.pack("<IiiHHIIiiII", 40, 20000, 15000, 1, 24, 0, 0, 0, 0, 0, 0)
+        + b"\0" * 256
+    )
     code, _, err, _ = cli(restore_args(bmp, tmp_path / "out.png", tiny_models["denoise"]), capsys)
     assert code == 1
-    assert err.strip() == ("rednet restore: error: bomb.bmp: image is 20000x15000 (300 megapixels), larger than "
-                           "the 250 megapixel limit")
+    assert err.strip() == (
+        "rednet restore: error: bomb.bmp: image is 20000x15000 (300 megapixels), larger than the 250 megapixel limit"
+    )
 
 
 def test_a_corrupt_exif_block_is_one_warning_in_our_words(tiny_models, tmp_path, capsys):
-    tiff = (b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 2)
-            + struct.pack("<HHII", 0x010E, 2, 1000, 5000)  # a description "stored" beyond the block
-            + struct.pack("<HHII", 0x0128, 3, 1, 2) + struct.pack("<I", 0))
+    tiff = (
+        b"II*\x00"
+        + struct.pack("<I", 8)
+        + struct.pack("<H", 2)
+        + struct.pack("<HHII", 0x010E, 2, 1000, 5000)  # a description "stored" beyond the block
+        + struct.pack("<HHII", 0x0128, 3, 1, 2)
+        + struct.pack("<I", 0)
+    )
     src = tmp_path / "bad-exif.jpg"
     Image.fromarray(np.full((16, 16, 3), 120, np.uint8)).save(src, "JPEG", exif=b"Exif\x00\x00" + tiff)
     code, _, err, _ = cli(restore_args(src, tmp_path / "out.png", tiny_models["denoise"]), capsys)
@@ -309,12 +374,14 @@ def big_icc(size: int) -> bytes:
 def test_a_jpeg_with_64k_exif_and_a_1_5mb_profile_restored_to_png_reads_back(tiny_models, tmp_path, capsys):
     src = tmp_path / "big-meta.jpg"
     Image.fromarray(np.random.default_rng(2).integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(
-        src, "JPEG", quality=92, exif=big_exif(64_000), icc_profile=big_icc(1_500_000))
+        src, "JPEG", quality=92, exif=big_exif(64_000), icc_profile=big_icc(1_500_000)
+    )
     out = tmp_path / "out.png"
     code, _, err, _ = cli(restore_args(src, out, tiny_models["denoise"]), capsys)
     assert code == 0, err
-    assert "big-meta.jpg: the colour profile is too large for a PNG file (1.5 MB; at most 1.0 MB) and was left out" \
-        in err
+    assert (
+        "big-meta.jpg: the colour profile is too large for a PNG file (1.5 MB; at most 1.0 MB) and was left out" in err
+    )
     again = tmp_path / "again.png"
     code, _, err, _ = cli(restore_args(out, again, tiny_models["denoise"]), capsys)  # our own output
     assert code == 0, err
@@ -329,8 +396,9 @@ NO_METADATA = (".bmp",)
 
 @pytest.mark.parametrize("exif_size,icc_size", OVERSIZED, ids=["64k-exif-1.5m-icc", "2m-exif-20m-icc"])
 # 16 bits are kept by PNG and TIFF only: the other formats are written at 8.
-@pytest.mark.parametrize("ext,bits", [(e, 8) for e in (".png", ".jpg", ".tif", ".webp", ".bmp")]
-                         + [(".png", 16), (".tif", 16)])
+@pytest.mark.parametrize(
+    "ext,bits", [(e, 8) for e in (".png", ".jpg", ".tif", ".webp", ".bmp")] + [(".png", 16), (".tif", 16)]
+)
 def test_every_format_reads_back_what_was_written(tmp_path, exif_size, icc_size, ext, bits):
     rng = np.random.default_rng(4)
     pixels = rng.integers(0, 255 if bits == 8 else 65535, (12, 10, 3)).astype(np.float32)
@@ -341,8 +409,9 @@ def test_every_format_reads_back_what_was_written(tmp_path, exif_size, icc_size,
     back = read_photo(path)  # the promise: whatever was written reads back
     assert (back.width, back.height, back.is_gray, back.bit_depth) == (10, 12, False, bits)
     if ext in LOSSLESS:
-        assert np.array_equal(np.round(back.pixels * (255 if bits == 8 else 65535)),
-                              np.round(pixels * (255 if bits == 8 else 65535)))
+        assert np.array_equal(
+            np.round(back.pixels * (255 if bits == 8 else 65535)), np.round(pixels * (255 if bits == 8 else 65535))
+        )
     if ext in NO_METADATA:
         return
     for field, what in (("exif", "EXIF data"), ("icc", "colour profile")):
@@ -357,7 +426,7 @@ def test_every_format_reads_back_what_was_written(tmp_path, exif_size, icc_size,
 
 def test_a_foreign_png_with_a_big_profile_is_read_with_it(tmp_path):
     """Other programs write profiles over Pillow's 1 MB limit: read the pixels and the profile."""
-    from rednet.io.imageio import _png_insert_metadata
+    from rednet.io.png import insert_metadata as _png_insert_metadata
 
     buf = io.BytesIO()
     Image.fromarray(np.full((6, 8, 3), 50, np.uint8)).save(buf, "PNG")
@@ -377,12 +446,27 @@ def test_output_naming_an_existing_file_without_extension(tiny_models, tmp_path,
     existing.write_text("keep me")
     code, _, err, _ = cli(restore_args(src, existing, tiny_models["denoise"]), capsys)
     assert code == 2 and existing.read_text() == "keep me"
-    assert errors(err) == [f"rednet restore: error: {existing}: is a file, not a folder; to write one photo, "
-                           "give OUTPUT an extension (.png .jpg .jpeg .tif .tiff .webp .bmp)"]
+    assert errors(err) == [
+        f"rednet restore: error: {existing}: is a file, not a folder; to write one photo, "
+        "give OUTPUT an extension (.png .jpg .jpeg .tif .tiff .webp .bmp)"
+    ]
 
 
 def test_an_out_of_range_scale_is_printed_with_enough_digits(tiny_models, tmp_path, capsys):
     src = photo_file(tmp_path / "a.png")
-    code, _, err, _ = cli(["restore", src, "-o", tmp_path / "o.png", "--task", "sr", "--scale", "4.0000001",
-                           "--model", tiny_models["sr"]], capsys)
+    code, _, err, _ = cli(
+        [
+            "restore",
+            src,
+            "-o",
+            tmp_path / "o.png",
+            "--task",
+            "sr",
+            "--scale",
+            "4.0000001",
+            "--model",
+            tiny_models["sr"],
+        ],
+        capsys,
+    )
     assert code == 2 and "got 4.0000001" in err

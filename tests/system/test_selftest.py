@@ -34,7 +34,8 @@ def tiny_resources(tmp_path_factory) -> Path:
     """rednet_resources/ with the real samples and icons and tiny random models named after the tasks."""
     import torch
 
-    from rednet.models.registry import TASKS, build_network, descriptor_for_task, save_model
+    from rednet.models.registry import build_network, descriptor_for_task, save_model
+    from rednet.tasks import TASKS
 
     real = resources_dir()
     if not all((real / "samples" / s).is_file() for s in SAMPLES):
@@ -45,20 +46,27 @@ def tiny_resources(tmp_path_factory) -> Path:
     for i, task in enumerate(TASKS):
         torch.manual_seed(i)
         d = descriptor_for_task(task, depth=4, width=8)
-        save_model(build_network(d), d, root / "weights" / f"{task}.safetensors",
-                   card={"summary": f"tiny test {task} model"})
+        save_model(
+            build_network(d), d, root / "weights" / f"{task}.safetensors", card={"summary": f"tiny test {task} model"}
+        )
     return root
 
 
 def run_app(args: list[str], resources: Path | None, home: Path, timeout: float = 300):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(home / "config"),
-               XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
+    )
     env.pop("REDNET_RESOURCES", None)
     if resources is not None:
         env["REDNET_RESOURCES"] = str(resources)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout, cwd=home)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=home
+    )
 
 
 def test_version_prints_the_version(tmp_path):
@@ -82,8 +90,12 @@ def test_selftest_passes_with_every_model(tiny_resources, tmp_path):
     from PIL import Image
 
     sizes = {p.name: Image.open(p).size for p in out.iterdir()}
-    assert sizes == {"denoise-noisy.png": (451, 300), "sr-small.png": (480, 320),
-                     "jpeg-compressed.png": (640, 427), "inpaint-text.png": (512, 512)}
+    assert sizes == {
+        "denoise-noisy.png": (451, 300),
+        "sr-small.png": (480, 320),
+        "jpeg-compressed.png": (640, 427),
+        "inpaint-text.png": (512, 512),
+    }
     # The user's folders were left alone (the window's settings live in a temporary folder).
     assert not (tmp_path / "config" / "rednet-studio").exists()
 

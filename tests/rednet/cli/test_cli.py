@@ -43,8 +43,22 @@ def test_restore_keeps_exif_and_icc(tiny_models, photo, tmp_path, capsys, suffix
 def test_several_inputs_go_into_a_folder_keeping_their_stems(tiny_models, photo, tmp_path, capsys):
     second = tmp_path / "second.png"
     Image.open(photo).save(second)
-    code, out, err = run(["restore", photo, second, "-o", tmp_path / "outdir", "--task", "sr", "--scale", "2",
-                          "--model", tiny_models["sr"]], capsys)
+    code, out, err = run(
+        [
+            "restore",
+            photo,
+            second,
+            "-o",
+            tmp_path / "outdir",
+            "--task",
+            "sr",
+            "--scale",
+            "2",
+            "--model",
+            tiny_models["sr"],
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "outdir").iterdir()) == ["in.jpg", "second.png"]
     assert Image.open(tmp_path / "outdir" / "second.png").size == (202, 134)
@@ -57,21 +71,38 @@ def test_bad_inputs_fail_with_one_line_each_and_no_output(tiny_models, photo, tm
     text.write_text("hello")
     missing = tmp_path / "missing.png"
     outdir = tmp_path / "out"
-    code, _, err = run(["restore", photo, truncated, text, missing, "-o", outdir, "--task", "denoise",
-                        "--model", tiny_models["denoise"]], capsys)
+    code, _, err = run(
+        [
+            "restore",
+            photo,
+            truncated,
+            text,
+            missing,
+            "-o",
+            outdir,
+            "--task",
+            "denoise",
+            "--model",
+            tiny_models["denoise"],
+        ],
+        capsys,
+    )
     assert code == 1
-    lines = [l for l in err.splitlines() if "error" in l]
-    assert len(lines) == 3 and all(l.startswith("rednet restore: error: ") for l in lines)
+    lines = [line for line in err.splitlines() if "error" in line]
+    assert len(lines) == 3 and all(line.startswith("rednet restore: error: ") for line in lines)
     assert "cut.jpg" in lines[0] and "notes.png" in lines[1] and "missing.png" in lines[2]
     assert sorted(p.name for p in outdir.iterdir()) == ["in.jpg"]
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--task", "denoise", "--sigma", "-5"], "--sigma must be between 0 and 75"),
-    (["--task", "sr", "--scale", "0"], "--scale must be between"),
-    (["--task", "sr", "--scale", "1000"], "--scale must be between"),
-    (["--task", "inpaint"], "inpaint needs a mask"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--task", "denoise", "--sigma", "-5"], "--sigma: must be between 0 and 75"),
+        (["--task", "sr", "--scale", "0"], "--scale: must be between"),
+        (["--task", "sr", "--scale", "1000"], "--scale: must be between"),
+        (["--task", "inpaint"], "inpaint needs a mask"),
+    ],
+)
 def test_out_of_range_values_are_usage_errors(photo, tmp_path, capsys, args, message):
     code, _, err = run(["restore", photo, "-o", tmp_path / "o.png", *args], capsys)
     assert code == 2 and message in err and not (tmp_path / "o.png").exists()
@@ -79,8 +110,21 @@ def test_out_of_range_values_are_usage_errors(photo, tmp_path, capsys, args, mes
 
 def test_a_mask_of_another_size_is_a_usage_error(tiny_models, photo, tmp_path, capsys):
     Image.new("L", (10, 10), 255).save(tmp_path / "mask.png")
-    code, _, err = run(["restore", photo, "-o", tmp_path / "o.png", "--task", "inpaint", "--mask",
-                        tmp_path / "mask.png", "--model", tiny_models["inpaint"]], capsys)
+    code, _, err = run(
+        [
+            "restore",
+            photo,
+            "-o",
+            tmp_path / "o.png",
+            "--task",
+            "inpaint",
+            "--mask",
+            tmp_path / "mask.png",
+            "--model",
+            tiny_models["inpaint"],
+        ],
+        capsys,
+    )
     assert code == 2 and "mask is 10x10 but the photo is 101x67" in err
     assert not (tmp_path / "o.png").exists()
 
@@ -91,8 +135,21 @@ def test_inpaint_with_a_mask_changes_only_the_masked_pixels(tiny_models, tmp_pat
     mask = np.zeros((40, 50), np.uint8)
     mask[10:20, 10:30] = 255
     Image.fromarray(mask).save(tmp_path / "m.png")
-    code, _, err = run(["restore", tmp_path / "p.png", "-o", tmp_path / "o.png", "--task", "inpaint",
-                        "--mask", tmp_path / "m.png", "--model", tiny_models["inpaint"]], capsys)
+    code, _, err = run(
+        [
+            "restore",
+            tmp_path / "p.png",
+            "-o",
+            tmp_path / "o.png",
+            "--task",
+            "inpaint",
+            "--mask",
+            tmp_path / "m.png",
+            "--model",
+            tiny_models["inpaint"],
+        ],
+        capsys,
+    )
     assert code == 0, err
     out = np.asarray(Image.open(tmp_path / "o.png"))
     assert np.array_equal(out[mask == 0], px[mask == 0])
@@ -101,8 +158,9 @@ def test_inpaint_with_a_mask_changes_only_the_masked_pixels(tiny_models, tmp_pat
 def test_output_equal_to_input_is_refused(tiny_models, tmp_path, capsys):
     Image.new("RGB", (20, 20)).save(tmp_path / "p.png")
     before = (tmp_path / "p.png").read_bytes()
-    code, _, err = run(["restore", tmp_path / "p.png", "-o", tmp_path / "p.png", "--task", "sr",
-                        "--model", tiny_models["sr"]], capsys)
+    code, _, err = run(
+        ["restore", tmp_path / "p.png", "-o", tmp_path / "p.png", "--task", "sr", "--model", tiny_models["sr"]], capsys
+    )
     assert code == 1 and "overwrite the input" in err and (tmp_path / "p.png").read_bytes() == before
 
 
@@ -112,8 +170,9 @@ def test_unknown_model_is_a_usage_error(photo, tmp_path, capsys):
 
 
 def test_models_lists_user_models(tiny_models, capsys):
-    from rednet.paths import user_models_dir
     import shutil
+
+    from rednet.paths import user_models_dir
 
     user_models_dir().mkdir(parents=True)
     shutil.copy(tiny_models["sr"], user_models_dir() / "mine.safetensors")
@@ -136,7 +195,6 @@ def test_the_console_module_runs(tmp_path):
 @pytest.mark.parametrize("command", ["restore", "batch"])
 @pytest.mark.parametrize("flag", [True, False])
 def test_ensemble_flag_reaches_restore(tiny_models, photo, tmp_path, capsys, monkeypatch, command, flag):
-    from rednet.engine import batch
     from rednet.engine import restore as core_restore
 
     seen = []
@@ -146,11 +204,24 @@ def test_ensemble_flag_reaches_restore(tiny_models, photo, tmp_path, capsys, mon
         seen.append(kwargs["ensemble"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(core_restore, "restore", spy)  # what `rednet restore` imports when it runs
-    monkeypatch.setattr(batch, "restore", spy)  # what `rednet batch` imported
+    monkeypatch.setattr(core_restore, "restore", spy)  # what restore_file, the pipeline of both commands, calls
     source = photo if command == "restore" else photo.parent
     output = tmp_path / ("o.png" if command == "restore" else "out")
-    code, _, err = run([command, source, "-o", output, "--task", "sr", "--scale", "2", "--model", tiny_models["sr"],
-                        *(["--ensemble"] if flag else [])], capsys)
+    code, _, err = run(
+        [
+            command,
+            source,
+            "-o",
+            output,
+            "--task",
+            "sr",
+            "--scale",
+            "2",
+            "--model",
+            tiny_models["sr"],
+            *(["--ensemble"] if flag else []),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert seen == [flag]

@@ -120,25 +120,49 @@ def test_a_full_device_is_retired_so_the_exit_flush_is_quiet():
 # ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("err", [errno.EPIPE, errno.ENOSPC])
 def test_restore_with_a_broken_stdout_succeeds(tiny_models, tmp_path, capsys, monkeypatch, err):
-    src, = _photos(tmp_path / "in", 1)
+    (src,) = _photos(tmp_path / "in", 1)
     out = tmp_path / "out.png"
     monkeypatch.setattr(sys, "stdout", FailingStream(err))
-    code = main(["restore", str(src), "-o", str(out), "--task", "denoise", "--sigma", "10",
-                 "--model", str(tiny_models["denoise"])])
+    code = main(
+        [
+            "restore",
+            str(src),
+            "-o",
+            str(out),
+            "--task",
+            "denoise",
+            "--sigma",
+            "10",
+            "--model",
+            str(tiny_models["denoise"]),
+        ]
+    )
     stderr = capsys.readouterr().err
     assert code == 0, stderr
     assert out.is_file() and "error" not in stderr and "Traceback" not in stderr
 
 
-def test_restore_with_both_streams_broken_still_reports_through_the_exit_status(tiny_models, tmp_path,
-                                                                                  monkeypatch):
-    good, = _photos(tmp_path / "in", 1)
+def test_restore_with_both_streams_broken_still_reports_through_the_exit_status(tiny_models, tmp_path, monkeypatch):
+    (good,) = _photos(tmp_path / "in", 1)
     bad = tmp_path / "in" / "notes.png"
     bad.write_text("not a photo")
     monkeypatch.setattr(sys, "stdout", FailingStream(errno.EPIPE))
     monkeypatch.setattr(sys, "stderr", FailingStream(errno.EPIPE))
-    code = main(["restore", str(good), str(bad), "-o", str(tmp_path / "out"), "--task", "denoise",
-                 "--sigma", "10", "--model", str(tiny_models["denoise"])])
+    code = main(
+        [
+            "restore",
+            str(good),
+            str(bad),
+            "-o",
+            str(tmp_path / "out"),
+            "--task",
+            "denoise",
+            "--sigma",
+            "10",
+            "--model",
+            str(tiny_models["denoise"]),
+        ]
+    )
     assert code == 1  # one input failed: that is the work's outcome, whatever the terminal did
     assert (tmp_path / "out" / "p0.png").is_file() and not (tmp_path / "out" / "notes.png").exists()
 
@@ -146,8 +170,20 @@ def test_restore_with_both_streams_broken_still_reports_through_the_exit_status(
 def test_batch_with_a_broken_stdout_ends_normally(tiny_models, tmp_path, capsys, monkeypatch):
     _photos(tmp_path / "in", 3)
     monkeypatch.setattr(sys, "stdout", FailingStream(errno.EPIPE))
-    code = main(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--task", "denoise",
-                 "--sigma", "10", "--model", str(tiny_models["denoise"])])
+    code = main(
+        [
+            "batch",
+            str(tmp_path / "in"),
+            "-o",
+            str(tmp_path / "out"),
+            "--task",
+            "denoise",
+            "--sigma",
+            "10",
+            "--model",
+            str(tiny_models["denoise"]),
+        ]
+    )
     stderr = capsys.readouterr().err
     assert code == 0, stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
@@ -163,10 +199,28 @@ def test_rednet_batch_piped_into_a_closed_pipe(tiny_models, tmp_path):
     repo = str(Path(__file__).resolve().parents[3])
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "rednet", "batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
-             "--task", "denoise", "--sigma", "10", "--model", str(tiny_models["denoise"])],
-            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=240, cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": repo})
+            [
+                sys.executable,
+                "-m",
+                "rednet",
+                "batch",
+                str(tmp_path / "in"),
+                "-o",
+                str(tmp_path / "out"),
+                "--task",
+                "denoise",
+                "--sigma",
+                "10",
+                "--model",
+                str(tiny_models["denoise"]),
+            ],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=240,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": repo},
+        )
     finally:
         os.close(write_end)
     assert proc.returncode == 0, proc.stderr

@@ -14,10 +14,10 @@ import torch
 from PIL import Image
 
 import rednet.engine.batch as batch
-from rednet.engine.batch import BatchJob, parse_shard, plan_batch, run_batch
 from rednet.cli.main import main
-from rednet.progress import TaskState
+from rednet.engine.batch import BatchJob, parse_shard, plan_batch, run_batch
 from rednet.engine.restore import UsageError
+from rednet.progress import TaskState
 
 GOOD = ["a.png", "café ☕.png", "sub/b.jpg", "sub/deeper/c.png", "фото.jpg"]
 BAD = {"broken.jpg": "truncated or corrupt", "empty.png": "empty", "notes.png": "not"}
@@ -29,14 +29,18 @@ def _pixels(seed: int) -> np.ndarray:
 
 def _save(path: Path, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(_pixels(seed)).save(path, quality=80) if path.suffix == ".jpg" else \
-        Image.fromarray(_pixels(seed)).save(path)
+    Image.fromarray(_pixels(seed)).save(path, quality=80) if path.suffix == ".jpg" else Image.fromarray(
+        _pixels(seed)
+    ).save(path)
     return path
 
 
 def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _files(root: Path) -> list[str]:
@@ -71,8 +75,7 @@ def cli(tree, out, tiny_models, *extra, task="denoise"):
 
 
 def job(tree, out, tiny_models, task="denoise", **kw) -> BatchJob:
-    return BatchJob(input_dir=tree, output_dir=out, task=task, model=tiny_models[task], recursive=True,
-                    **kw)
+    return BatchJob(input_dir=tree, output_dir=out, task=task, model=tiny_models[task], recursive=True, **kw)
 
 
 def assert_no_partial_files(out: Path) -> None:
@@ -128,7 +131,7 @@ def test_rerun_with_skip_existing_writes_nothing(tiny_models, tree, tmp_path, ca
     assert run(cli(tree, out, tiny_models), capsys)[0] == 1
     before = _snapshot(out)
     calls = []
-    monkeypatch.setattr(batch, "write_photo", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr("rednet.engine.restore.write_photo", lambda *a, **k: calls.append(a))
     code, stdout, _ = run(cli(tree, out, tiny_models, "--skip-existing"), capsys)
     assert code == 1  # the bad files still fail
     assert calls == [] and _snapshot(out) == before
@@ -171,8 +174,7 @@ def test_shards_are_stable_and_balanced_on_many_names(tmp_path):
     rels = [p.rel for plan in plans for p in plan]
     assert sorted(rels) == [f"img_{i:03d}.png" for i in range(60)]
     assert all(8 <= len(plan) <= 32 for plan in plans)
-    assert [p.rel for p in plan_batch(BatchJob(root, tmp_path / "o", "sr", shard=(2, 3)))] == \
-        [p.rel for p in plans[1]]
+    assert [p.rel for p in plan_batch(BatchJob(root, tmp_path / "o", "sr", shard=(2, 3)))] == [p.rel for p in plans[1]]
 
 
 def test_output_folder_inside_the_input_is_not_reprocessed(tiny_models, tree, tmp_path, capsys):
@@ -188,7 +190,7 @@ def test_output_folder_inside_the_input_is_not_reprocessed(tiny_models, tree, tm
 
 
 def test_ctrl_c_stops_cleanly_with_exit_130_and_a_report(tiny_models, tree, tmp_path, capsys, monkeypatch):
-    real_restore = batch.restore
+    real_restore = batch.restore_file
     calls = []
 
     def restore_then_interrupt(*a, **k):
@@ -197,7 +199,7 @@ def test_ctrl_c_stops_cleanly_with_exit_130_and_a_report(tiny_models, tree, tmp_
             os.kill(os.getpid(), signal.SIGINT)
         return real_restore(*a, **k)
 
-    monkeypatch.setattr(batch, "restore", restore_then_interrupt)
+    monkeypatch.setattr(batch, "restore_file", restore_then_interrupt)
     out, report = tmp_path / "out", tmp_path / "r.csv"
     handler = signal.getsignal(signal.SIGINT)
     code, stdout, err = run(cli(tree, out, tiny_models, "--report", report), capsys)
@@ -209,16 +211,19 @@ def test_ctrl_c_stops_cleanly_with_exit_130_and_a_report(tiny_models, tree, tmp_
     assert [r["status"] for r in rows if r["status"] == "ok"] == ["ok"]
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--shard", "0/2"], "1 <= K <= N"),
-    (["--shard", "3/2"], "1 <= K <= N"),
-    (["--shard", "x"], "--shard must be K/N"),
-    (["--shard", "1/0"], "1 <= K <= N"),
-    (["--sigma", "-1"], "--sigma must be between 0 and 75"),
-    (["--name", "{foo}"], "unknown field {foo}"),
-    (["--name", "sub/{stem}"], "plain file name"),
-    (["--output-quality", "0"], "--output-quality must be between 1 and 100"),
-])
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--shard", "0/2"], "1 <= K <= N"),
+        (["--shard", "3/2"], "1 <= K <= N"),
+        (["--shard", "x"], "--shard: must be K/N"),
+        (["--shard", "1/0"], "1 <= K <= N"),
+        (["--sigma", "-1"], "--sigma: must be between 0 and 75"),
+        (["--name", "{foo}"], "unknown field {foo}"),
+        (["--name", "sub/{stem}"], "plain file name"),
+        (["--output-quality", "0"], "--output-quality: must be between 1 and 100"),
+    ],
+)
 def test_usage_errors_exit_2(tiny_models, tree, tmp_path, capsys, extra, message):
     code, _, err = run(cli(tree, tmp_path / "out", tiny_models, *extra), capsys)
     assert code == 2 and message in err and not (tmp_path / "out").exists()
@@ -262,16 +267,34 @@ def test_same_destination_name_fails_the_second_file(tiny_models, tmp_path, caps
     for k in (1, 2):
         for p in plan_batch(job(src, out, tiny_models, output_format="png", shard=(k, 2))):
             assert (p.error is not None) == (p.rel == "a.png")
-    code, _, err = run(cli(src, tmp_path / "out2", tiny_models, "--format", "png", "--name", "{stem}_{ext}"),
-                       capsys)
+    code, _, err = run(cli(src, tmp_path / "out2", tiny_models, "--format", "png", "--name", "{stem}_{ext}"), capsys)
     assert code == 0, err
     assert _files(tmp_path / "out2") == ["a_jpg.png", "a_png.png"]
 
 
 def test_format_name_template_glob_and_non_recursive(tiny_models, tree, tmp_path, capsys):
     out = tmp_path / "out"
-    code, _, err = run(["batch", tree, "-o", out, "--task", "sr", "--scale", "2", "--model", tiny_models["sr"],
-                        "--glob", "*.JPG", "--format", "webp", "--name", "{stem}-{task}"], capsys)
+    code, _, err = run(
+        [
+            "batch",
+            tree,
+            "-o",
+            out,
+            "--task",
+            "sr",
+            "--scale",
+            "2",
+            "--model",
+            tiny_models["sr"],
+            "--glob",
+            "*.JPG",
+            "--format",
+            "webp",
+            "--name",
+            "{stem}-{task}",
+        ],
+        capsys,
+    )
     assert code == 1 and "broken.jpg" in err  # not recursive: фото.jpg and broken.jpg only
     assert _files(out) == ["фото-sr.webp"]
     with Image.open(out / "фото-sr.webp") as im:
@@ -280,7 +303,9 @@ def test_format_name_template_glob_and_non_recursive(tiny_models, tree, tmp_path
     assert [p.rel for p in plan] == ["sub/b.jpg", "sub/deeper/c.png"]
     plan = plan_batch(job(tree, out, tiny_models, output_format="tif"))
     assert [(p.rel, p.dst.relative_to(out).as_posix()) for p in plan][:2] == [
-        ("a.png", "a.tif"), ("broken.jpg", "broken.tif")]
+        ("a.png", "a.tif"),
+        ("broken.jpg", "broken.tif"),
+    ]
     src, dst = plan[0]  # a planned file unpacks as (src, dst)
     assert src == tree / "a.png" and dst == out / "a.tif"
 
@@ -296,8 +321,9 @@ def test_batch_has_help(capsys):
 # ------------------------------------------------------------------------------------------------
 def test_run_batch_reports_every_file_and_progress(tiny_models, tree, tmp_path):
     progress, seen = [], []
-    report = run_batch(job(tree, tmp_path / "out", tiny_models, sigma=5.0), TaskState(progress.append),
-                       on_file=seen.append)
+    report = run_batch(
+        job(tree, tmp_path / "out", tiny_models, sigma=5.0), TaskState(progress.append), on_file=seen.append
+    )
     assert report.total == 8 and report.counts == {"ok": 5, "failed": 3, "skipped": 0, "not_done": 0}
     assert seen == report.results and not report.cancelled and not report.succeeded
     assert [r.src.relative_to(tree).as_posix() for r in report.results] == sorted(GOOD + list(BAD))
@@ -362,5 +388,4 @@ def test_empty_folder_is_a_success(tiny_models, tmp_path):
     report = run_batch(job(tmp_path / "in", tmp_path / "out", tiny_models))
     assert report.total == 0 and report.succeeded and report.files_per_minute == 0.0
     report.write_csv(tmp_path / "r.csv")
-    assert (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines() == [
-        "input,output,status,reason,seconds"]
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines() == ["input,output,status,reason,seconds"]

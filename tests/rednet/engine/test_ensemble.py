@@ -7,9 +7,9 @@ import torch
 
 from rednet.engine import inference
 from rednet.engine import restore as R
-from rednet.io.imageio import Photo
-from rednet.progress import Cancelled, TaskState
+from rednet.io import Photo
 from rednet.models.registry import LoadedModel, build_network, descriptor_for_task
+from rednet.progress import Cancelled, TaskState
 from tests.support.photos import smooth_photo
 
 
@@ -59,8 +59,14 @@ def test_tiled_ensemble_equals_untiled():
 
 def test_progress_spans_the_8_passes_and_reaches_one():
     seen = []
-    inference.run_model(_model(), smooth_photo(40, 40), cond=0.1, tile=20, ensemble=True,
-                        state=TaskState(lambda p: seen.append((p.fraction, p.message))))
+    inference.run_model(
+        _model(),
+        smooth_photo(40, 40),
+        cond=0.1,
+        tile=20,
+        ensemble=True,
+        state=TaskState(lambda p: seen.append((p.fraction, p.message))),
+    )
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert len(seen) == 1 + 8 * 4  # "running on cpu", then 4 tiles a pass
@@ -82,7 +88,7 @@ def test_cancel_stops_mid_ensemble(monkeypatch):
     assert len(calls) == 16  # 4 passes of 4 tiles, then no more
 
 
-@pytest.mark.parametrize("task", R.TASKS)
+@pytest.mark.parametrize("task", R.TASK_NAMES)
 def test_restore_passes_ensemble_to_every_run(tiny_models, monkeypatch, task):
     seen = []
     real = R.run_model

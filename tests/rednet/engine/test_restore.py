@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rednet.engine import restore as R
-from rednet.io.imageio import Photo
+from rednet.io import Photo
 from rednet.progress import Cancelled, TaskState
 from tests.support.photos import smooth_photo
 
@@ -10,8 +10,9 @@ from tests.support.photos import smooth_photo
 def _photo(channels=3, alpha=False, bit_depth=8, h=67, w=101):
     px = smooth_photo(h, w, channels)
     a = np.linspace(0, 1, h * w, dtype=np.float32).reshape(h, w) if alpha else None
-    return Photo(pixels=px, alpha=a, bit_depth=bit_depth, exif=None, icc=None, format="PNG",
-                 jpeg_quality=None, path=None)
+    return Photo(
+        pixels=px, alpha=a, bit_depth=bit_depth, exif=None, icc=None, format="PNG", jpeg_quality=None, path=None
+    )
 
 
 def _options(task, photo):
@@ -23,7 +24,7 @@ def _options(task, photo):
     return {"sr": {"scale": 2.5}, "denoise": {"sigma": 25}, "jpeg": {"quality": 20}}[task]
 
 
-@pytest.mark.parametrize("task", R.TASKS)
+@pytest.mark.parametrize("task", R.TASK_NAMES)
 @pytest.mark.parametrize("kind", ["rgb", "gray", "rgba", "16bit"])
 def test_every_task_restores_every_kind_of_photo_at_an_odd_size(tiny_models, task, kind):
     photo = _photo(channels=1 if kind == "gray" else 3, alpha=kind == "rgba", bit_depth=16 if kind == "16bit" else 8)
@@ -60,19 +61,23 @@ def test_empty_mask_returns_the_photo_unchanged(tiny_models):
     assert np.array_equal(out.pixels, photo.pixels)
 
 
-@pytest.mark.parametrize("task,opts,message", [
-    ("denoise", {"sigma": -1}, "--sigma must be between 0 and 75"),
-    ("denoise", {"sigma": 300}, "--sigma must be between 0 and 75"),
-    ("sr", {"scale": 0}, "--scale must be between 1.25 and 4"),
-    ("sr", {"scale": 1000}, "--scale must be between 1.25 and 4"),
-    ("jpeg", {"quality": 0}, "--quality must be between 1 and 100"),
-    ("inpaint", {}, "inpaint needs a mask"),
-    ("inpaint", {"mask": np.ones((5, 5), bool)}, "mask is 5x5 but the photo is 101x67"),
-    ("blur", {}, "unknown task"),
-])
+@pytest.mark.parametrize(
+    "task,opts,message",
+    [
+        ("denoise", {"sigma": -1}, "^must be between 0 and 75"),
+        ("denoise", {"sigma": 300}, "^must be between 0 and 75"),
+        ("sr", {"scale": 0}, "^must be between 1.25 and 4"),
+        ("sr", {"scale": 1000}, "^must be between 1.25 and 4"),
+        ("jpeg", {"quality": 0}, "^must be between 1 and 100"),
+        ("inpaint", {}, "inpaint needs a mask"),
+        ("inpaint", {"mask": np.ones((5, 5), bool)}, "mask is 5x5 but the photo is 101x67"),
+        ("blur", {}, "unknown task"),
+    ],
+)
 def test_out_of_range_options_are_usage_errors(tiny_models, task, opts, message):
-    with pytest.raises(R.UsageError, match=message):
+    with pytest.raises(R.UsageError, match=message) as err:
         R.restore(_photo(), task, model=tiny_models.get(task), **opts)
+    assert err.value.option == ({"blur": "task", "inpaint": "mask"}.get(task) or next(iter(opts)))
 
 
 def test_a_model_for_another_task_is_refused(tiny_models):
@@ -87,7 +92,9 @@ def test_denoise_without_sigma_uses_the_estimate_and_says_so(tiny_models):
 
 def test_cancel_raises_and_progress_reaches_one(tiny_models):
     seen = []
-    R.restore(_photo(), "sr", scale=2, model=tiny_models["sr"], tile=64, state=TaskState(lambda p: seen.append(p.fraction)))
+    R.restore(
+        _photo(), "sr", scale=2, model=tiny_models["sr"], tile=64, state=TaskState(lambda p: seen.append(p.fraction))
+    )
     assert seen[-1] == 1.0 and len(seen) > 2
     state = TaskState()
     state.cancel()
@@ -103,7 +110,7 @@ def test_tiled_restore_equals_whole_image_restore(tiny_models):
 
 
 def test_restore_file_never_overwrites_its_input(tiny_models, tmp_path):
-    from rednet.io.imageio import write_photo
+    from rednet.io import write_photo
 
     src = tmp_path / "in.png"
     write_photo(_photo(), src)

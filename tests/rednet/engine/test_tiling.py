@@ -1,10 +1,9 @@
-import numpy as np
 import pytest
 import torch
 
+from rednet.engine.tiling import run_tiled, tile_grid
 from rednet.models.arch import REDNet
 from rednet.progress import Cancelled, TaskState
-from rednet.engine.tiling import run_tiled, tile_grid
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +44,23 @@ def test_progress_is_reported_per_tile_and_cancel_stops_between_tiles(net):
     seen = []
     state = TaskState(lambda p: (seen.append(p.fraction), state.cancel() if len(seen) == 2 else None))
     with pytest.raises(Cancelled), torch.inference_mode():
-        run_tiled(net, torch.rand(1, 4, 64, 64), tile=16, margin=10, out_channels=3,
-                  device=torch.device("cpu"), state=state)
+        run_tiled(
+            net, torch.rand(1, 4, 64, 64), tile=16, margin=10, out_channels=3, device=torch.device("cpu"), state=state
+        )
     assert seen == [1 / 16, 2 / 16]
 
 
 def test_bf16_autocast_stays_close(net):
     x = torch.rand(1, 4, 40, 40)
     with torch.inference_mode():
-        bf = run_tiled(net, x, tile=20, margin=10, out_channels=3, device=torch.device("cpu"),
-                       dtype=torch.bfloat16, channels_last=True)
+        bf = run_tiled(
+            net,
+            x,
+            tile=20,
+            margin=10,
+            out_channels=3,
+            device=torch.device("cpu"),
+            dtype=torch.bfloat16,
+            channels_last=True,
+        )
     assert float((bf - _whole(net, x)).abs().max()) < 0.05

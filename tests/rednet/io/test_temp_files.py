@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rednet.io import temp_files
-from rednet.io.atomic import atomic_write_text
 from rednet.cli.main import main
-from rednet.io.imageio import Photo, write_photo
+from rednet.io import Photo, temp_files, write_photo
+from rednet.io.atomic import atomic_write_text
 from rednet.io.temp_files import FOREIGN_STALE_S, is_temp_name, remove_stale, temp_path
 from tests.support.hang_guard import within
 
@@ -100,8 +99,13 @@ def test_the_sweep_removes_only_what_no_live_writer_owns(tmp_path):
         live = _fake_temp(tmp_path, "c.png", sleeper.pid)  # written after its writer started
         reused = _fake_temp(tmp_path, "d.png", sleeper.pid, age_s=3600)  # older than that process
         other_young = _fake_temp(tmp_path, "e.png", 1, host="ffffff" if temp_files._HOST != "ffffff" else "eeeeee")
-        other_old = _fake_temp(tmp_path, "f.png", 1, host="ffffff" if temp_files._HOST != "ffffff" else "eeeeee",
-                               age_s=FOREIGN_STALE_S + 60)
+        other_old = _fake_temp(
+            tmp_path,
+            "f.png",
+            1,
+            host="ffffff" if temp_files._HOST != "ffffff" else "eeeeee",
+            age_s=FOREIGN_STALE_S + 60,
+        )
         legacy_young = tmp_path / ".g.png.0123456789ab.tmp"
         legacy_old = tmp_path / ".h.png.0123456789ab.tmp"
         not_ours = tmp_path / ".notes.txt.0123456789ab.tmp"
@@ -135,7 +139,7 @@ def test_the_sweep_never_raises(tmp_path):
 KILL_WHILE_WRITING = """
 import os, signal, sys
 import numpy as np
-from rednet.io.imageio import Photo, write_photo
+from rednet.io import Photo, write_photo
 
 def die(*args, **kwargs):  # the moment between writing the temporary file and renaming it
     os.kill(os.getpid(), signal.SIGKILL)
@@ -147,8 +151,13 @@ write_photo(Photo(np.zeros((16, 20, 3), np.float32)), sys.argv[1])
 
 def _killed_while_writing(dst: Path) -> str:
     repo = str(Path(__file__).resolve().parents[3])
-    proc = subprocess.run([sys.executable, "-c", KILL_WHILE_WRITING, str(dst)], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": repo})
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_WHILE_WRITING, str(dst)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": repo},
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     left = _hidden(dst.parent)
     assert len(left) == 1, left  # what the crash left behind
@@ -159,8 +168,19 @@ def _killed_while_writing(dst: Path) -> str:
 def test_a_skip_existing_batch_rerun_removes_what_a_killed_batch_left(tiny_models, tmp_path, capsys):
     _photos(tmp_path / "in", 2)
     out = tmp_path / "out"
-    args = ["batch", tmp_path / "in", "-o", out, "--task", "denoise", "--sigma", "10",
-            "--model", tiny_models["denoise"], "--skip-existing"]
+    args = [
+        "batch",
+        tmp_path / "in",
+        "-o",
+        out,
+        "--task",
+        "denoise",
+        "--sigma",
+        "10",
+        "--model",
+        tiny_models["denoise"],
+        "--skip-existing",
+    ]
     assert main([str(a) for a in args]) == 0
     (out / "p1.png").unlink()
     _killed_while_writing(out / "p1.png")
@@ -175,7 +195,19 @@ def test_restore_removes_what_a_killed_run_left_in_its_output_folder(tiny_models
     out = tmp_path / "out"
     out.mkdir()
     _killed_while_writing(out / "p0.png")
-    code = main(["restore", str(tmp_path / "in" / "p0.png"), "-o", str(out / "p0.png"), "--task", "denoise",
-                 "--sigma", "10", "--model", str(tiny_models["denoise"])])
+    code = main(
+        [
+            "restore",
+            str(tmp_path / "in" / "p0.png"),
+            "-o",
+            str(out / "p0.png"),
+            "--task",
+            "denoise",
+            "--sigma",
+            "10",
+            "--model",
+            str(tiny_models["denoise"]),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["p0.png"]

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from rednet.engine import inference
+from rednet.engine.tiling import run_tiled, tile_grid
 from rednet.models.arch import SpaceToDepthREDNet, from_blocks, to_blocks
 from rednet.models.registry import LoadedModel, build_network, descriptor_for_task, load_model, save_model
-from rednet.engine.tiling import run_tiled, tile_grid
 
 
 def n_params(m):
@@ -97,10 +97,12 @@ def test_unaligned_tiles_would_show_seams():
     fast = inference.FastSpaceToDepthREDNet(model.net, torch.device("cpu"))
     with torch.inference_mode():
         whole = model.net(x)
-        shifted = run_tiled(fast, x, tile=15, margin=model.descriptor.margin + 1, out_channels=3,
-                            device=torch.device("cpu"))
-        aligned = run_tiled(fast, x, tile=15, margin=model.descriptor.margin, align=2, out_channels=3,
-                            device=torch.device("cpu"))
+        shifted = run_tiled(
+            fast, x, tile=15, margin=model.descriptor.margin + 1, out_channels=3, device=torch.device("cpu")
+        )
+        aligned = run_tiled(
+            fast, x, tile=15, margin=model.descriptor.margin, align=2, out_channels=3, device=torch.device("cpu")
+        )
     assert float((shifted - whole).abs().max()) > 1e-3
     assert float((aligned - whole).abs().max()) < 1e-5
 

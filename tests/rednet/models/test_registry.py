@@ -4,8 +4,15 @@ import pickle
 import pytest
 import torch
 
-from rednet.models.registry import (ModelError, build_network, card_path, descriptor_for_task, list_models,
-                             load_model, save_model)
+from rednet.models.registry import (
+    ModelError,
+    build_network,
+    card_path,
+    descriptor_for_task,
+    list_models,
+    load_model,
+    save_model,
+)
 
 
 def _tiny(task="denoise"):

@@ -7,13 +7,13 @@ measures on the full photos, and far above what an identity or a damaged network
 import numpy as np
 import pytest
 
-from rednet.tasks import degradations as deg
+from rednet.engine.restore import restore
 from rednet.evaluation.evalset import load_eval_photo
-from rednet.evaluation.evaluate import eval_input_photo
 from rednet.evaluation.metrics import psnr, rgb_to_y
 from rednet.evaluation.peers import opencv_inpaint_peer
+from rednet.evaluation.protocol import eval_input_photo
 from rednet.models.registry import default_model
-from rednet.engine.restore import restore
+from rednet.tasks import degradations as deg
 
 
 @pytest.fixture(scope="module")

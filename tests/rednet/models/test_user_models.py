@@ -1,10 +1,16 @@
 import pytest
 
+from rednet.models.registry import (
+    ModelError,
+    build_network,
+    card_path,
+    checkpoint_path,
+    descriptor_for_task,
+    list_models,
+    save_model,
+)
+from rednet.models.user_models import delete_user_model, export_model, is_user_model, name_problem, rename_user_model
 from rednet.paths import user_models_dir
-from rednet.models.registry import (ModelError, build_network, card_path, checkpoint_path, descriptor_for_task,
-                             list_models, save_model)
-from rednet.models.user_models import (delete_user_model, export_model, is_user_model, name_problem,
-                                rename_user_model)
 
 
 @pytest.fixture

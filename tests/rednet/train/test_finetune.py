@@ -6,15 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from rednet.cli.main import main
-from rednet.train.data import DataError, load_pairs
-from rednet.tasks.degradations import add_gaussian_noise
-from rednet.train.finetune import finetune, output_path
-from rednet.paths import user_models_dir
 from rednet.models.registry import list_models, load_model
+from rednet.paths import user_models_dir
+from rednet.tasks.degradations import add_gaussian_noise
+from rednet.train.data import DataError, load_pairs
+from rednet.train.finetune import finetune, output_path
 from tests.support.photos import smooth_photo
 
 
@@ -32,8 +31,18 @@ def photos(tmp_path):
 
 
 def test_finetune_starts_from_the_base_and_lands_in_the_user_models(tiny_models, photos):
-    result = finetune("denoise", photos, "my-scans", base=tiny_models["denoise"], iters=20, batch=4, patch=32,
-                      lr=1e-3, val_every=5, patience=None)
+    result = finetune(
+        "denoise",
+        photos,
+        "my-scans",
+        base=tiny_models["denoise"],
+        iters=20,
+        batch=4,
+        patch=32,
+        lr=1e-3,
+        val_every=5,
+        patience=None,
+    )
     assert result.path == user_models_dir() / "my-scans.safetensors"
     card = load_model("my-scans").card
     assert card["base_model"].endswith("tiny-denoise") and card["fine_tuned"]
@@ -43,8 +52,9 @@ def test_finetune_starts_from_the_base_and_lands_in_the_user_models(tiny_models,
 
 
 def test_early_stopping_ends_a_run_that_stops_improving(tiny_models, photos):
-    result = finetune("sr", photos, "early", base=tiny_models["sr"], iters=400, batch=2, patch=32, lr=1e-9,
-                      val_every=2, patience=2)
+    result = finetune(
+        "sr", photos, "early", base=tiny_models["sr"], iters=400, batch=2, patch=32, lr=1e-9, val_every=2, patience=2
+    )
     assert result.stopped == "early stop" and result.steps < 400
 
 
@@ -57,8 +67,17 @@ def test_pairs_are_matched_by_name_and_used_as_they_are(tiny_models, photos, tmp
         _save(add_gaussian_noise(clean, 20, rng), noisy / (p.stem + ".png"))
     pairs = load_pairs(photos, noisy, "denoise", min_side=32)
     assert len(pairs) == 4 and all(15 < cond["sigma"] < 25 for _, _, cond in pairs)
-    result = finetune("denoise", photos, tmp_path / "paired.safetensors", base=tiny_models["denoise"],
-                      pairs=noisy, iters=4, batch=2, patch=32, val_every=2)
+    result = finetune(
+        "denoise",
+        photos,
+        tmp_path / "paired.safetensors",
+        base=tiny_models["denoise"],
+        pairs=noisy,
+        iters=4,
+        batch=2,
+        patch=32,
+        val_every=2,
+    )
     assert result.path.is_file()
 
 
@@ -98,8 +117,25 @@ def test_mismatched_pair_sizes_are_named(tmp_path, photos):
 
 
 def test_cli_finetune_and_bad_folder_exit_code(tiny_models, photos, tmp_path, capsys):
-    code = main(["finetune", "--task", "jpeg", "--data", str(photos), "-o", "cli-model", "--base",
-                 str(tiny_models["jpeg"]), "--iters", "3", "--batch", "2", "--patch", "32"])
+    code = main(
+        [
+            "finetune",
+            "--task",
+            "jpeg",
+            "--data",
+            str(photos),
+            "-o",
+            "cli-model",
+            "--base",
+            str(tiny_models["jpeg"]),
+            "--iters",
+            "3",
+            "--batch",
+            "2",
+            "--patch",
+            "32",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "cli-model.safetensors" in out and (user_models_dir() / "cli-model.safetensors").is_file()
@@ -119,8 +155,13 @@ def test_two_torchrun_processes_match_one_process(photos, tmp_path):
     single = tmp_path / "single.safetensors"
     subprocess.run([sys.executable, str(worker), str(photos), str(single)], check=True, env=env, timeout=300)
     double = tmp_path / "double.safetensors"
-    proc = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", str(worker), str(photos),
-                           str(double)], env=env, timeout=300, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", str(worker), str(photos), str(double)],
+        env=env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     a, b = load_model(single).net.state_dict(), load_model(double).net.state_dict()
     assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-4
@@ -138,6 +179,7 @@ def test_an_existing_model_is_not_replaced_unless_asked(tiny_models, photos):
 
 def test_the_starting_score_is_logged_and_pauses_do_not_count_against_the_budget(tiny_models, photos):
     import threading
+
     from rednet.progress import TaskState
 
     logs = []
@@ -150,7 +192,18 @@ def test_the_starting_score_is_logged_and_pauses_do_not_count_against_the_budget
             threading.Timer(4.0, state.resume).start()
 
     # A 3 s budget and a 4 s pause after step 1: were the pause counted, the run would end at step 2.
-    result = finetune("denoise", photos, "paused", base=tiny_models["denoise"], iters=10_000, minutes=0.05,
-                      batch=2, patch=32, state=state, on_log=on_log, patience=None)
+    result = finetune(
+        "denoise",
+        photos,
+        "paused",
+        base=tiny_models["denoise"],
+        iters=10_000,
+        minutes=0.05,
+        batch=2,
+        patch=32,
+        state=state,
+        on_log=on_log,
+        patience=None,
+    )
     assert logs[0]["step"] == 0 and "val_psnr" in logs[0]
     assert result.stopped == "time" and result.steps > 2

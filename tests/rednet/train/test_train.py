@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rednet.train.data import DataError, PatchSampler, augment, load_image_source
-from rednet.progress import Cancelled, TaskState
 from rednet.models.registry import load_model
+from rednet.progress import Cancelled, TaskState
+from rednet.train.data import DataError, PatchSampler, augment, load_image_source
 from rednet.train.loop import TrainConfig, checkpoint_path, train
 from tests.support.photos import smooth_photo
 
@@ -21,8 +21,21 @@ def photo_dir(tmp_path):
 
 
 def _cfg(photo_dir, tmp_path, **kw):
-    base = dict(task="denoise", data=photo_dir, out=tmp_path / "out.safetensors", depth=4, width=8, patch=24,
-                batch=4, iters=30, val_every=10, checkpoint_every=5, val_patches=8, lr=2e-3, warmup=1)
+    base = dict(
+        task="denoise",
+        data=photo_dir,
+        out=tmp_path / "out.safetensors",
+        depth=4,
+        width=8,
+        patch=24,
+        batch=4,
+        iters=30,
+        val_every=10,
+        checkpoint_every=5,
+        val_patches=8,
+        lr=2e-3,
+        warmup=1,
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -83,8 +96,8 @@ def test_augment_covers_the_eight_symmetries():
 
 
 def test_a_blind_denoiser_trains_and_restores_without_a_noise_map(photo_dir, tmp_path):
-    from rednet.io.imageio import Photo
     from rednet.engine.restore import restore
+    from rednet.io import Photo
 
     result = train(_cfg(photo_dir, tmp_path, iters=3, val_every=3, blind=True))
     model = load_model(result.path)

@@ -1,27 +1,18 @@
 """Tools > Fine-tune a Model: real `rednet.train.finetune.finetune` runs on the worker thread (a tiny base model,
 a few steps, small photos): the live plot, the preview, the new model chosen in the task panel, bad
-data refused inline before training, pause / resume, cancel / continue, and rename / export / delete
-of the user's models."""
+data refused inline before training, pause / resume and cancel / continue. (Your models:
+test_model_manager.py; the plot's throttling: test_plot_widget.py; the preview: test_finetune_preview.py.)"""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
-import app.tools.finetune_panel as fp
-from tests.support.app_fixtures import (  # noqa: F401 (fixtures)
-    app_env,
-    dialogs,
-    make_photo,
-    tiny_user_models,
-    window,
-)
-from rednet.models import user_models
-from rednet.paths import shipped_weights_dir, user_models_dir
-from rednet.models.registry import card_path, list_models, load_model
+from app.dialogs import prompts
+from rednet.models.registry import list_models, load_model
+from rednet.paths import user_models_dir
 from rednet.train.loop import checkpoint_path
 
 PW, PH = 64, 56  # >= patch 32 + 16
@@ -38,14 +29,14 @@ def photos(tmp_path, make_photo):
 
 def open_finetune(window, qtbot):
     window.finetune_action.trigger()
-    dlg = window._finetune_dialog
+    dlg = window.tool("finetune")
     qtbot.waitExposed(dlg)
     dlg.batch, dlg.patch, dlg.val_every, dlg.lr, dlg.patience = 4, 32, 2, 1e-3, None
     return dlg
 
 
 def set_up(dlg, qtbot, monkeypatch, data: Path, base: Path, name: str, iters: int) -> None:
-    monkeypatch.setattr(fp, "ask_folder", lambda *a, **k: str(data))
+    monkeypatch.setattr(prompts, "ask_folder", lambda *a, **k: str(data))
     qtbot.mouseClick(dlg.data_button, Qt.MouseButton.LeftButton)
     assert dlg.data_edit.text() == str(data)
     dlg.set_task("denoise")
@@ -93,14 +84,15 @@ def test_short_finetune_completes_and_the_new_model_is_chosen(window, qtbot, mon
     assert "my-scans" in [m.name for m in list_models("denoise")]
     assert window.panel.task() == "denoise"
     assert window.panel.model() == str(path)
-    assert dlg.selected_model() == path
+    assert dlg.models.selected_model() == path
     assert load_model(path).card["fine_tuned"]
     # the preview: base model first, the new model last
-    qtbot.waitUntil(lambda: not dlg.previewer.running, timeout=30000)
-    assert dlg.preview_history[0] == "Base model"
-    assert dlg.preview_history[-1] == "New model “my-scans”"
-    assert not dlg.after_image.pixmap().isNull() and not dlg.before_image.pixmap().isNull()
-    assert dlg.after_caption.text().startswith("Restored · ") and dlg.after_caption.text().endswith(" dB")
+    qtbot.waitUntil(lambda: not dlg.preview.runner.running, timeout=30000)
+    assert dlg.preview.history[0] == "Base model"
+    assert dlg.preview.history[-1] == "New model “my-scans”"
+    assert not dlg.preview.after_image.pixmap().isNull() and not dlg.preview.before_image.pixmap().isNull()
+    caption = dlg.preview.after_caption.text()
+    assert caption.startswith("Restored · ") and caption.endswith(" dB")
 
 
 def test_bad_data_is_refused_inline_before_training(window, qtbot, monkeypatch, tmp_path, tiny_user_models):
@@ -138,8 +130,8 @@ def test_pause_then_resume_then_finish(window, qtbot, monkeypatch, photos, tiny_
     assert dlg.log[-1]["step"] == 2 and dlg.running  # nothing trains while paused
     assert window.open_path(make_photo("meanwhile.png"))  # the window stays usable
     # the preview shows the checkpoint written at step 2, while the run is paused
-    qtbot.waitUntil(lambda: "Checkpoint at step 2" in dlg.preview_history, timeout=30000)
-    assert dlg.preview_label.text().startswith("Checkpoint at step 2")
+    qtbot.waitUntil(lambda: "Checkpoint at step 2" in dlg.preview.history, timeout=30000)
+    assert dlg.preview.label.text().startswith("Checkpoint at step 2")
     with qtbot.waitSignal(dlg.runner.done, timeout=120000):
         qtbot.mouseClick(dlg.pause_button, Qt.MouseButton.LeftButton)  # Resume
         assert not dlg.paused and dlg.pause_button.text() == "Pause"
@@ -163,86 +155,12 @@ def test_cancel_keeps_a_checkpoint_and_continue_finishes(window, qtbot, monkeypa
     assert "stopped" not in [m.name for m in list_models()]
     assert not dlg.resume_check.isHidden() and dlg.resume_check.isChecked()
 
-    qtbot.waitUntil(lambda: not dlg.previewer.running, timeout=30000)
+    qtbot.waitUntil(lambda: not dlg.preview.runner.running, timeout=30000)
     with qtbot.waitSignal(dlg.runner.done, timeout=120000):
         assert dlg.start()
     assert dlg.result is not None and dlg.result.steps == 8
     assert [e["step"] for e in dlg.log] == [4, 5, 6, 7, 8]  # continued from the checkpoint
     assert out.is_file() and not checkpoint_path(out).exists() and dlg.resume_check.isHidden()
-
-
-def test_rename_export_delete_user_models(window, qtbot, monkeypatch, tmp_path, tiny_user_models, dialogs,
-                                         app_env):
-    shipped = shipped_weights_dir() / "denoise.safetensors"
-    shutil.copy(tiny_user_models["denoise"], shipped)  # a "shipped" model: listed in pickers, not here
-    window.panel.set_task("denoise")
-    window.panel.refresh_models()
-    idx = window.panel.model_combo.findData(str(tiny_user_models["denoise"]))
-    window.panel.model_combo.setCurrentIndex(idx)
-
-    dlg = open_finetune(window, qtbot)
-    listed = [dlg.models_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dlg.models_list.count())]
-    assert listed == [str(p) for p in sorted(tiny_user_models.values())]
-    assert str(shipped) not in listed and not user_models.is_user_model(shipped)
-
-    # rename: weights and card move; the task panel keeps the (renamed) model chosen
-    dlg._select_in_list(tiny_user_models["denoise"])
-    monkeypatch.setattr(fp, "ask_text", lambda *a, **k: "film-grain")
-    qtbot.mouseClick(dlg.rename_button, Qt.MouseButton.LeftButton)
-    renamed = user_models_dir() / "film-grain.safetensors"
-    assert renamed.is_file() and card_path(renamed).is_file()
-    assert not tiny_user_models["denoise"].exists() and not card_path(tiny_user_models["denoise"]).exists()
-    assert "film-grain" in [m.name for m in list_models("denoise")]
-    assert dlg.selected_model() == renamed
-    assert window.panel.model() == str(renamed)
-    # a clash is refused with a message
-    monkeypatch.setattr(fp, "ask_text", lambda *a, **k: "tiny-sr")
-    assert not dlg.rename_selected()
-    assert "already have a model named “tiny-sr”" in dialogs.named("show_error")[-1][2]
-
-    # export: weights + card copied to the chosen folder
-    dest = tmp_path / "export"
-    dest.mkdir()
-    monkeypatch.setattr(fp, "ask_folder", lambda *a, **k: str(dest))
-    qtbot.mouseClick(dlg.export_button, Qt.MouseButton.LeftButton)
-    assert sorted(p.name for p in dest.iterdir()) == ["film-grain.card.json", "film-grain.safetensors"]
-    assert load_model(dest / "film-grain.safetensors").descriptor.task == "denoise"
-    assert renamed.is_file()  # still there
-
-    # delete: asks first; "No" keeps it, "Yes" removes weights and card
-    dialogs.answer("ask_yes_no", False)
-    qtbot.mouseClick(dlg.delete_button, Qt.MouseButton.LeftButton)
-    assert renamed.is_file()
-    dialogs.answer("ask_yes_no", True)
-    qtbot.mouseClick(dlg.delete_button, Qt.MouseButton.LeftButton)
-    assert len(dialogs.named("ask_yes_no")) == 2
-    assert not renamed.exists() and not card_path(renamed).exists()
-    assert "film-grain" not in [m.name for m in list_models()]
-    assert window.panel.model_combo.findData(str(renamed)) == -1  # the task panel was refreshed
-    assert shipped.is_file()
-
-
-def test_plot_repaints_are_throttled(qtbot):
-    from app.widgets.plot_widget import REDRAW_INTERVAL_MS, LinePlot
-
-    plot = LinePlot()
-    qtbot.addWidget(plot)
-    plot.add_series("loss", "loss", "#6af", log=True)
-    plot.show()
-    qtbot.waitExposed(plot)
-    qtbot.wait(50)
-    before = plot.paint_count
-    for step in range(1, 2001):  # a fast run's log entries, arriving faster than repaints
-        plot.add_point("loss", step, 1.0 / step)
-        if step % 200 == 0:
-            qtbot.wait(20)
-    qtbot.wait(REDRAW_INTERVAL_MS + 150)
-    painted = plot.paint_count - before
-    assert 1 <= painted <= 4
-    assert plot.point_count("loss") == 2000
-    plot.add_point("loss", 5, float("nan"))  # ignored, like non-positive values on a log axis
-    plot.add_point("loss", 5, 0.0)
-    assert plot.point_count("loss") == 2000
 
 
 def test_event_loop_stays_responsive_while_training(window, qtbot, monkeypatch, photos, tiny_user_models):
@@ -256,7 +174,7 @@ def test_event_loop_stays_responsive_while_training(window, qtbot, monkeypatch, 
     set_up(dlg, qtbot, monkeypatch, photos, tiny_user_models["denoise"], "warm-up", 2)
     with qtbot.waitSignal(dlg.runner.done, timeout=120000):
         dlg.start()
-    qtbot.waitUntil(lambda: not dlg.previewer.running, timeout=30000)
+    qtbot.waitUntil(lambda: not dlg.preview.runner.running, timeout=30000)
     dlg.name_edit.setText("probe")
     dlg.iters_spin.setValue(100)  # long enough to probe on a fast, idle machine
     gaps: list[int] = []
@@ -272,6 +190,8 @@ def test_event_loop_stays_responsive_while_training(window, qtbot, monkeypatch, 
     assert dlg.result is not None and dlg.result.steps == 100
     assert len(gaps) >= 10
     worst = max(gaps)
-    print(f"\nfine-tune responsiveness probe: {len(gaps)} ticks, worst gap {worst} ms, "
-          f"median {sorted(gaps)[len(gaps) // 2]} ms, {dlg.plot.paint_count} plot repaints")
+    print(
+        f"\nfine-tune responsiveness probe: {len(gaps)} ticks, worst gap {worst} ms, "
+        f"median {sorted(gaps)[len(gaps) // 2]} ms, {dlg.plot.paint_count} plot repaints"
+    )
     assert worst < 100

@@ -10,15 +10,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-import app.tools.batch_panel as bp
-from tests.support.app_fixtures import (  # noqa: F401 (fixtures)
-    app_env,
-    dialogs,
-    make_photo,
-    tiny_user_models,
-    window,
-)
-from rednet.io.imageio import read_photo
+from app.dialogs import prompts
+from rednet.io import read_photo
 
 W, H = 40, 30
 
@@ -37,20 +30,21 @@ def photo_tree(tmp_path, make_photo):
 
 def open_batch(window, qtbot):
     window.batch_action.trigger()
-    dlg = window._batch_dialog
+    dlg = window.tool("batch")
     qtbot.waitExposed(dlg)
     return dlg
 
 
 def set_up(dlg, monkeypatch, qtbot, src: Path, dst: Path, model: Path) -> None:
     answers = [str(src), str(dst)]
-    monkeypatch.setattr(bp, "ask_folder", lambda *a, **k: answers.pop(0))
+    monkeypatch.setattr(prompts, "ask_folder", lambda *a, **k: answers.pop(0))
     qtbot.mouseClick(dlg.input_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(dlg.output_button, Qt.MouseButton.LeftButton)
     assert dlg.input_edit.text() == str(src) and dlg.output_edit.text() == str(dst)
     dlg.set_task("denoise")
-    dlg.sigma_auto.setChecked(False)
-    dlg.sigma_spin.setValue(15)
+    dlg.field("sigma").auto.setChecked(False)
+    dlg.field("sigma").spin.setValue(15)
+    assert dlg.options() == {"sigma": 15.0}
     assert dlg.choose_model(model)
     dlg.recursive_check.setChecked(True)
     dlg.format_combo.setCurrentIndex(dlg.format_combo.findData("png"))
@@ -71,8 +65,9 @@ def test_tools_menu_opens_non_modal_windows(window, qtbot):
     assert window.show_batch_dialog() is dlg  # one window, raised again
 
 
-def test_batch_runs_a_tree_to_completion(window, qtbot, photo_tree, tmp_path, tiny_user_models, monkeypatch,
-                                         make_photo):
+def test_batch_runs_a_tree_to_completion(
+    window, qtbot, photo_tree, tmp_path, tiny_user_models, monkeypatch, make_photo
+):
     out = tmp_path / "out"
     dlg = open_batch(window, qtbot)
     set_up(dlg, monkeypatch, qtbot, photo_tree, out, tiny_user_models["denoise"])
@@ -101,32 +96,38 @@ def test_batch_runs_a_tree_to_completion(window, qtbot, photo_tree, tmp_path, ti
         assert (photo.width, photo.height) == (W, H)
     assert not (out / "sub" / "broken-clean.png").exists()
     assert leftovers(out) == []
-    assert dlg.table.rowCount() == 4
-    assert dlg.failed_rows() == [("sub/broken.png", "Image data is truncated or corrupt")]
-    assert dlg.failures_only.isChecked()  # failures first when there are some
-    assert [dlg.table.isRowHidden(i) for i in range(4)] == [r.status != "failed" for r in dlg.results]
+    assert dlg.results_view.table.rowCount() == 4
+    assert dlg.results_view.failed_rows() == [("sub/broken.png", "Image data is truncated or corrupt")]
+    assert dlg.results_view.failures_only.isChecked()  # failures first when there are some
+    assert [dlg.results_view.table.isRowHidden(i) for i in range(4)] == [r.status != "failed" for r in dlg.results]
     assert dlg.report is not None and dlg.report.counts == {"ok": 3, "failed": 1, "skipped": 0, "not_done": 0}
-    assert dlg.progress.format() == "4 of 4" and dlg.progress.value() == 1000
-    assert dlg.current_label.text().startswith("Done: 3 restored, 0 skipped, 1 failed")
+    assert dlg.results_view.progress.format() == "4 of 4" and dlg.results_view.progress.value() == 1000
+    assert dlg.results_view.current_label.text().startswith("Done: 3 restored, 0 skipped, 1 failed")
     assert any(p.message.startswith("file 2 of 4") for p in progress)
     assert not dlg.error_label.isVisible()
     # a live thumbnail of the last result, read back from the written file
-    qtbot.waitUntil(lambda: dlg.thumbnail.pixmap() is not None and not dlg.thumbnail.pixmap().isNull(),
-                    timeout=10000)
-    assert dlg.thumb_caption.text().split("\n")[0] in ("a-clean.png", "b-clean.png", "c-clean.png")
+    qtbot.waitUntil(
+        lambda: dlg.results_view.thumbnail.pixmap() is not None and not dlg.results_view.thumbnail.pixmap().isNull(),
+        timeout=10000,
+    )
+    assert dlg.results_view.thumb_caption.text().split("\n")[0] in ("a-clean.png", "b-clean.png", "c-clean.png")
 
     # the report saves as CSV
     report = tmp_path / "report.csv"
-    monkeypatch.setattr(bp, "ask_csv_path", lambda parent, suggested: str(report))
-    assert dlg.save_report_button.isEnabled()
-    qtbot.mouseClick(dlg.save_report_button, Qt.MouseButton.LeftButton)
+    monkeypatch.setattr(prompts, "ask_csv_path", lambda parent, suggested: str(report))
+    assert dlg.results_view.save_report_button.isEnabled()
+    qtbot.mouseClick(dlg.results_view.save_report_button, Qt.MouseButton.LeftButton)
     rows = list(csv.DictReader(report.open(encoding="utf-8")))
     assert len(rows) == 4
     assert {Path(r["input"]).relative_to(photo_tree).as_posix(): r["status"] for r in rows} == {
-        "a.png": "ok", "sub/b.png": "ok", "sub/deeper/c.png": "ok", "sub/broken.png": "failed"}
+        "a.png": "ok",
+        "sub/b.png": "ok",
+        "sub/deeper/c.png": "ok",
+        "sub/broken.png": "failed",
+    }
     broken = next(r for r in rows if r["status"] == "failed")
     assert "corrupt" in broken["reason"]
-    assert str(report) in dlg.report_label.text()
+    assert str(report) in dlg.results_view.report_label.text()
 
     # existing outputs are skipped on a second run
     with qtbot.waitSignal(dlg.runner.done, timeout=60000):
@@ -134,8 +135,7 @@ def test_batch_runs_a_tree_to_completion(window, qtbot, photo_tree, tmp_path, ti
     assert dlg.report.counts == {"ok": 0, "failed": 1, "skipped": 3, "not_done": 0}
 
 
-def test_cancel_mid_run_leaves_only_complete_files(window, qtbot, tmp_path, tiny_user_models, monkeypatch,
-                                                   make_photo):
+def test_cancel_mid_run_leaves_only_complete_files(window, qtbot, tmp_path, tiny_user_models, monkeypatch, make_photo):
     src = tmp_path / "many"
     src.mkdir()
     for i in range(6):
@@ -164,10 +164,10 @@ def test_cancel_mid_run_leaves_only_complete_files(window, qtbot, tmp_path, tiny
     assert leftovers(out) == []
     report = dlg.report
     assert report.cancelled and report.counts == {"ok": 1, "failed": 0, "skipped": 0, "not_done": 5}
-    assert dlg.current_label.text().startswith("Cancelled: 1 restored, 5 not done")
+    assert dlg.results_view.current_label.text().startswith("Cancelled: 1 restored, 5 not done")
     assert dlg.start_button.isEnabled() and not dlg.cancel_button.isEnabled()
     path = tmp_path / "cancelled.csv"
-    monkeypatch.setattr(bp, "ask_csv_path", lambda parent, suggested: str(path))
+    monkeypatch.setattr(prompts, "ask_csv_path", lambda parent, suggested: str(path))
     assert dlg.save_report()
     assert len(list(csv.DictReader(path.open(encoding="utf-8")))) == 1
 
@@ -192,7 +192,8 @@ def test_usage_errors_show_inline(window, qtbot, tmp_path, tiny_user_models, pho
     dlg.output_edit.setText(str(tmp_path / "out"))
     dlg.set_task("inpaint")
     assert not dlg.start()
-    assert dlg.error_label.text() == "Inpaint needs a mask (white = fill): a mask file"  # no CLI flags
+    # worded with the window's label of the option (the Task's), never a CLI flag
+    assert dlg.error_label.text() == "Mask: inpaint needs a mask (white = fill)"
 
     dlg.set_task("denoise")
     dlg.template_edit.setText("{name}")
@@ -218,4 +219,4 @@ def test_no_model_installed_is_reported_inline(window, qtbot, tmp_path, photo_tr
         assert dlg.start()
     assert dlg.error_label.isVisible() and "No shipped denoise model" in dlg.error_label.text()
     assert "--model" not in dlg.error_label.text()
-    assert not (tmp_path / "out").exists() and dlg.table.rowCount() == 0
+    assert not (tmp_path / "out").exists() and dlg.results_view.table.rowCount() == 0
