@@ -38,7 +38,7 @@ from app.canvas.mask_layer import image_to_mask
 from rednet import io as rio
 from rednet.errors import ImageReadError
 from rednet.io import safe_json
-from rednet.io.temp_files import temp_path
+from rednet.io.atomic import atomic_write_bytes
 from rednet.paths import user_data_dir
 
 log = logging.getLogger(__name__)
@@ -62,18 +62,8 @@ def describe_time(timestamp: float, now: float | None = None) -> str:
 
 # ================================================================================ files (any thread)
 def _write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically: a temporary file in the same folder, fsynced, renamed over `path`."""
-    tmp = temp_path(path)  # ".<name>.rednet-<host>-<pid>-<random>.tmp"
-    try:
-        with open(tmp, "x", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write JSON atomically (rednet's one atomic writer: a temporary file beside it, fsynced, renamed)."""
+    atomic_write_bytes(path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"), make_folders=False)
 
 
 def read_session(folder: Path) -> dict | None:
