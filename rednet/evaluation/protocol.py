@@ -170,17 +170,6 @@ def _case(task: str, *, restore_keys=(), quantize_ours=True, border=0, luma=Fals
     return make
 
 
-def _sr_case(scale):
-    make = _case("sr", scale=scale, restore_keys=("scale",), border=scale, luma=True)
-
-    def with_8bit_baseline(clean, rng):
-        case = make(clean, rng)
-        case.baseline = _bicubic_up(case.degraded, case.clean)  # bicubic as a saved file: 8-bit
-        return case
-
-    return with_8bit_baseline
-
-
 def _denoise_settings(colour, gray, photos):
     def setting(kind, sigma, names, bm3d):
         case = _case("denoise", sigma=sigma, restore_keys=("sigma",), quantize_ours=False)
@@ -194,7 +183,16 @@ def _denoise_settings(colour, gray, photos):
 
 
 def _sr_settings(colour, gray, photos):
-    return [Setting("sr", f"x{scale} (Y)", list(photos), _sr_case(scale), [_bicubic()]) for scale in (2, 3, 4)]
+    return [
+        Setting(
+            "sr",
+            f"x{scale} (Y)",
+            list(photos),
+            _case("sr", scale=scale, restore_keys=("scale",), border=scale, luma=True),
+            [_bicubic()],
+        )
+        for scale in (2, 3, 4)
+    ]
 
 
 def _jpeg_settings(colour, gray, photos):

@@ -59,7 +59,7 @@ class SuperResolution(Task):
         h, w = clean.shape[0] // scale * scale, clean.shape[1] // scale * scale
         hr = clean[:h, :w]
         lr = deg.quantize8(deg.bicubic_resize(hr, (w // scale, h // scale)))
-        shown = np.clip(deg.bicubic_resize(lr, (w, h)), 0.0, 1.0)
+        shown = deg.quantize8(deg.bicubic_resize(lr, (w, h)))  # plain bicubic, saved as an 8-bit file
         return Degraded(hr, lr, {"scale": float(scale)}, shown)
 
     def training_pair(self, clean, rng, patch):
