@@ -31,6 +31,7 @@ ACTION_TEXT = {
     "mode_split": "&Split",
     "mode_side": "Side by Si&de",
     "show_mask": "Show &Mask",
+    "loupe": "&Loupe",
     "brush": "&Brush",
     "erase": "&Erase",
     "brush_smaller": "S&maller Brush",
@@ -60,6 +61,7 @@ ACTION_ICONS = {
     "mode_split": "mode-split",
     "mode_side": "mode-side",
     "show_mask": "eye",
+    "loupe": "loupe",
     "brush": "brush",
     "erase": "erase",
     "mask_clear": "mask-clear",
@@ -77,7 +79,7 @@ ACTION_ICONS = {
 }
 # When actions are enabled: while no restore runs, with a photo open, or both.
 WHEN_IDLE = ("open", "paste", *(task_action(t) for t in TASKS))
-WITH_PHOTO = ("zoom_in", "zoom_out", "zoom_fit", "zoom_100")
+WITH_PHOTO = ("zoom_in", "zoom_out", "zoom_fit", "zoom_100", "loupe")
 WITH_PHOTO_WHEN_IDLE = (
     "save",
     "save_as",
@@ -94,7 +96,7 @@ WITH_PHOTO_WHEN_IDLE = (
     "restore",
 )
 TOOL_ACTIONS = {"batch": "&Batch Restore…", "finetune": "&Fine-tune a Model…"}  # Tools, without shortcuts
-CHECKABLE = {"mode_single", "mode_split", "mode_side", "show_mask", "brush", "erase"}
+CHECKABLE = {"mode_single", "mode_split", "mode_side", "show_mask", "loupe", "brush", "erase"}
 MODE_ACTIONS = {
     "mode_single": CompareMode.SINGLE,
     "mode_split": CompareMode.SPLIT,

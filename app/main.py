@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="with --selftest: keep the restored samples in DIR (default: a temporary "
         "folder, removed unless a check failed)",
     )
+    # For `rednet bench`: print when the photo is first painted (wall-clock epoch) and quit.
+    parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
     # Debugging aid: render the window to a PNG after it settles and quit (used for README shots).
     parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     parser.add_argument("--screenshot-delay", type=int, default=800, help=argparse.SUPPRESS)
@@ -83,10 +85,21 @@ def _parent_console():
         return None
 
 
+def x11_defaults() -> None:
+    """Linux: Qt's X11 backend draws without MIT-SHM unless the user says otherwise. With shared
+    memory, on virtual and remote X servers (Xvfb, VNC, containers) the photo's area showed stale,
+    wrongly zoomed pixels while another window (Help > Shortcuts) was open over the main one,
+    though the canvas painted the right ones; a plain copy per repaint costs little locally."""
+    if sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_XCB_NO_MITSHM", "1")
+
+
 def create_application(argv0: str | None = None):
     """The QApplication with the app's names, icon and theme (shared by the window and the self-test)."""
     from PySide6.QtWidgets import QApplication
 
+    if QApplication.instance() is None:
+        x11_defaults()
     from app.resources import app_icon
     from app.theme import apply_theme
     from rednet import __version__
@@ -102,6 +115,13 @@ def create_application(argv0: str | None = None):
     return app
 
 
+def _probe_shown(app) -> None:
+    import time
+
+    print(f"REDNET_PHOTO_SHOWN {time.time():.6f}", flush=True)
+    app.quit()
+
+
 def main(argv: list[str] | None = None) -> int:
     ensure_stdio()
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -115,11 +135,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QTimer
 
+    from app.services.preload import preload_engine
+
     app = create_application()
     window = MainWindow()
     window.show()
     if args.photo:
         QTimer.singleShot(0, lambda: window.open_path(args.photo))
+    if args.startup_probe:
+        window.compare.canvas.first_photo_painted.connect(lambda: _probe_shown(app))
+    else:
+        # torch after the first paint: the photo shows sooner, and the first Restore need not wait
+        QTimer.singleShot(0, lambda: QTimer.singleShot(0, preload_engine))
     if args.screenshot:
 
         def grab() -> None:
@@ -131,6 +158,19 @@ def main(argv: list[str] | None = None) -> int:
     return app.exec()
 
 
+def run() -> None:
+    """The `rednet-studio` command: `main`, then out at once. When the window has closed, the result
+    was saved or discarded, every worker stopped and the settings written; the interpreter's own
+    teardown of torch and Qt took another second after a big photo (the process seemed to linger)."""
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    os._exit(status)
+
+
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    sys.exit(main())
+    run()

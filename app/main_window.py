@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRect, Qt, QTimer
+from PySide6.QtCore import QPointF, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
@@ -20,6 +20,7 @@ from app.actions import MODE_ACTIONS, create_actions, update_action_states
 from app.canvas.compare import CompareMode, CompareView
 from app.canvas.held_keys import HeldKeys
 from app.canvas.image_convert import photo_to_qimage
+from app.canvas.result_preview import ResultPreview
 from app.dialogs import prompts as dialogs
 from app.dialogs import recovery
 from app.dialogs.preferences import PreferencesDialog
@@ -40,6 +41,7 @@ from app.tools.mask_tool import MaskTool
 from app.window_layout import (
     add_recent_menu,
     add_samples_menu,
+    balance_docks,
     build_docks,
     build_menus,
     build_status_fields,
@@ -48,8 +50,8 @@ from app.window_layout import (
 )
 from rednet import io as rio
 from rednet.engine import restore as core_restore
-from rednet.errors import ImageWriteError
-from rednet.tasks import TASK_NAMES, TASKS, get_task
+from rednet.errors import ImageWriteError, RednetError
+from rednet.tasks import TASK_NAMES, TASKS, get_task, suggested_task
 
 MASK_TASK = next((t.name for t in TASKS.values() if t.mask_option is not None), None)  # the brush's task
 
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.doc: Document | None = None
         self._display = weakref.WeakKeyDictionary()  # Photo -> its display QImage
         self._tools: dict[str, QWidget] = {}  # the tool windows opened so far, by action id
+        self._preview: ResultPreview | None = None  # the result so far, while a progressive restore runs
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(icon("rednet-studio"))
         self.setAcceptDrops(True)
@@ -84,13 +87,15 @@ class MainWindow(QMainWindow):
         self.mask_panel = MaskPanel(self.actions, self)
         self.panel = TaskPanel(self.mask_panel, self)
         self.restore_dock, self.history_dock, self.history = build_docks(self, self.panel)
-        docks, open_path = (self.restore_dock, self.history_dock), self.open_path
+        docks = (self.restore_dock, self.history_dock)
         self.menus = build_menus(
             self,
             self.actions,
             {
                 "recent": lambda menu: setattr(self, "recent_menu", add_recent_menu(menu, self.recent)),
-                "samples": lambda menu: setattr(self, "samples_menu", add_samples_menu(menu, sample_photos, open_path)),
+                "samples": lambda menu: setattr(
+                    self, "samples_menu", add_samples_menu(menu, sample_photos, self.open_sample)
+                ),
                 "docks": lambda menu: [menu.addAction(d.toggleViewAction()) for d in docks],
             },
         )
@@ -144,6 +149,7 @@ class MainWindow(QMainWindow):
         for task in TASK_NAMES:
             a[task_action(task)].triggered.connect(lambda _=False, t=task: self.panel.set_task(t))
         a["show_mask"].toggled.connect(self.compare.set_mask_visible)
+        a["loupe"].toggled.connect(self.compare.set_loupe)
         a["brush"].toggled.connect(self._brush_toggled)
         a["erase"].toggled.connect(self._erase_toggled)
 
@@ -167,9 +173,11 @@ class MainWindow(QMainWindow):
         self.panel.cancel_requested.connect(self.cancel_restore)
         self.panel.task_changed.connect(self._task_changed)
         self.compare.view_changed.connect(self._update_zoom_label)
+        self.compare.view_changed.connect(lambda: self.restorer.set_view(self.compare.visible_box()))
         self.compare.cursor_moved.connect(self._update_cursor_label)
 
         self.restorer.progress.connect(self.panel.show_progress)
+        self.restorer.tile_ready.connect(self._tile_ready)
         self.restorer.finished.connect(self._restore_finished)
         self.restorer.failed.connect(self._restore_failed)
         self.restorer.cancelled.connect(self._restore_cancelled)
@@ -242,6 +250,16 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str | Path) -> bool:
         return self.sources.open_path(path)
 
+    def open_sample(self, sample) -> bool:
+        """Open a bundled sample ready for the task it shows off (with its mask, for inpainting)."""
+        if not self.open_path(sample.path):
+            return False
+        if sample.task in TASKS:
+            self.panel.set_task(sample.task)
+        if sample.mask is not None:
+            self.mask_tool.load(sample.mask)
+        return True
+
     def paste(self) -> bool:
         return self.sources.paste()
 
@@ -264,6 +282,8 @@ class MainWindow(QMainWindow):
         self.actions["mode_single"].setChecked(True)
         self.compare.zoom_fit()
         self._result_changed()
+        self.panel.reset_progress()
+        self.panel.suggest(*(suggested_task(photo) or (None, "")))
         self.compare.canvas.setFocus()
 
     def open_recovered(self, rec: Recovery) -> bool:
@@ -292,10 +312,16 @@ class MainWindow(QMainWindow):
 
     # ================================================================== drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        event.acceptProposedAction() if self.sources.accepts(event.mimeData()) else event.ignore()
+        if self.sources.accepts(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        event.acceptProposedAction()
+        # always a copy: a file manager told "moved" may delete the user's original
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
         self.sources.drop(event.mimeData())
 
     # ================================================================== document display
@@ -303,11 +329,7 @@ class MainWindow(QMainWindow):
         doc = self.doc
         if doc is None:
             return
-        old_size = self.compare.canvas.image_size()
-        self.compare.set_images(self.display_image(doc.current), self.display_image(doc.original))
-        self.compare.set_mask_image(doc.mask.image)
-        if old_size != self.compare.canvas.image_size():
-            self.compare.zoom_fit()
+        self._show_document()
         self.panel.set_photo(doc.current)
         self.panel.set_steps(doc.steps)
         self._start_estimate()
@@ -315,6 +337,13 @@ class MainWindow(QMainWindow):
         self._update_size_label()
         self._update_zoom_label()
         self.update_actions()
+
+    def _show_document(self) -> None:
+        """The document's result and original in the compare view (a zoomed-in view keeps its region
+        when an upscale or its undo changes the size), with its mask."""
+        self._preview = None
+        self.compare.set_images(self.display_image(self.doc.current), self.display_image(self.doc.original))
+        self.compare.set_mask_image(self.doc.mask.image)
 
     def display_image(self, photo) -> QImage:
         """The QImage shown for a photo (converted once, kept while the photo lives)."""
@@ -411,7 +440,11 @@ class MainWindow(QMainWindow):
             self._status("The mask is empty: paint over the areas to fill, then press Restore.")
             self.actions["brush"].setChecked(True)
             return False
-        self.restorer.start(request)
+        if request.progressive:  # the After view shows each tile as it lands, those in view first
+            w, h = core_restore.output_size(request.photo, request.task.name, request.options.get("scale"))
+            self._preview = ResultPreview(self.display_image(request.photo), QSize(w, h))
+            self.compare.set_images(self._preview.image, self.display_image(self.doc.original))
+        self.restorer.start(request, view=self.compare.visible_box())
         self.panel.set_running(True)
         self.update_actions()
         self._status(f"{request.task.title}: running…", 0)
@@ -422,12 +455,16 @@ class MainWindow(QMainWindow):
             self.restorer.cancel()
             self.panel.progress_label.setText("Cancelling…")
 
+    def _tile_ready(self, request: RestoreRequest, box, tile: QImage) -> None:
+        if self._preview is not None and request.doc is self.doc:
+            self.compare.update_result_region(self._preview.paint(box, tile))
+
     def _restore_finished(self, request: RestoreRequest, photo, image: QImage, seconds: float) -> None:
         self._display[photo] = image
         if request.doc is not self.doc or request.photo is not self.doc.current:
             return  # another photo is open now
         label = request.label_with(self.panel.estimates())  # the estimates are of the input
-        self.doc.apply_result(photo, label, clear_mask=request.task.mask_option is not None)
+        self.doc.apply_result(photo, label, clear_mask=request.task.mask_option is not None, task=request.task.name)
         self.autosave.restore_finished()
         self.panel.finish_progress(f"{label} done in {seconds:.1f} s", True)
         notes = [w for w in photo.warnings if w not in request.photo.warnings]
@@ -436,6 +473,7 @@ class MainWindow(QMainWindow):
             self.set_compare_mode(self.settings.get(S.COMPARE_MODE))
 
     def _restore_failed(self, request: RestoreRequest | None, exc: BaseException, details: str) -> None:
+        self._drop_preview()
         label = request.label if request is not None else "Restore"
         reason = str(exc).strip() or type(exc).__name__
         self.panel.finish_progress(f"Failed: {reason.splitlines()[0]}", False)
@@ -443,8 +481,15 @@ class MainWindow(QMainWindow):
         dialogs.show_error(self, f"{label} failed", reason, details)
 
     def _restore_cancelled(self, _request) -> None:
+        self._drop_preview()
         self.panel.finish_progress("Cancelled — the photo is unchanged", False)
         self._status("Cancelled — the photo is unchanged")
+
+    def _drop_preview(self) -> None:
+        """A progressive run ended without a result: show the photo as it was."""
+        if self._preview is not None and self.doc is not None:
+            self._show_document()
+        self._preview = None
 
     def _restore_done(self) -> None:
         self.panel.set_running(False)
@@ -533,7 +578,28 @@ class MainWindow(QMainWindow):
         """Tools > Batch Restore: a non-modal window."""
         from app.tools.batch_window import BatchDialog
 
-        return self._show_tool("batch", lambda: BatchDialog(self, self.settings))
+        def make():
+            dlg = BatchDialog(self, self.settings)
+            dlg.review_requested.connect(self.review_batch_result)
+            return dlg
+
+        return self._show_tool("batch", make)
+
+    def review_batch_result(self, source: Path, result: Path) -> bool:
+        """A batch result row was double-clicked: the photo with that result on it, compared."""
+        if self.running or not self.open_path(source):
+            return False
+        try:
+            restored = rio.read_photo(result)
+        except (RednetError, OSError) as exc:
+            dialogs.show_error(self, "Cannot open the result", str(exc))
+            return False
+        self.doc.apply_result(restored, f"Batch result {Path(result).name}")
+        self.doc.mark_saved(result)  # it is a file already: Save writes there, closing asks nothing
+        self.set_compare_mode(self.settings.get(S.COMPARE_MODE))
+        self.raise_()
+        self.activateWindow()
+        return True
 
     def show_finetune_dialog(self):
         """Tools > Fine-tune a Model: a non-modal window; a new model is chosen in the task panel."""
@@ -541,11 +607,21 @@ class MainWindow(QMainWindow):
 
         def make():
             dlg = FinetuneDialog(self, self.settings)
-            dlg.model_created.connect(lambda path, task: self.panel.select_model(task, path))
+            dlg.model_created.connect(self._use_finetuned_model)
             dlg.model_replaced.connect(self.panel.model_replaced)
             return dlg
 
         return self._show_tool("finetune", make)
+
+    def _use_finetuned_model(self, path, task: str) -> None:
+        """A fine-tune finished: choose its model, and say so (a silent switch would surprise)."""
+        name, title = Path(path).stem, get_task(task).title
+        if self.panel.select_model(task, path):
+            self._status(
+                f"Now restoring with “{name}” for {title}; the Restore panel's Model list switches back", 20000
+            )
+        else:
+            self._status(f"“{name}” is saved: choose it in the Restore panel's Model list once this run is done", 20000)
 
     def tool(self, key: str) -> QWidget | None:
         """The tool window of action `key` ("batch", "finetune"), once it was opened."""
@@ -560,18 +636,31 @@ class MainWindow(QMainWindow):
         )
 
     # ================================================================== showing and closing
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._balance_docks)  # once the docks have their new sizes
+
+    def _balance_docks(self) -> None:
+        balance_docks(self, self.restore_dock, self.history_dock)
+
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        QTimer.singleShot(0, self._balance_docks)  # a layout saved by an older version may be off
         if not self._recovery_offered:
             self._recovery_offered = True
             # After the window is up: offer work an earlier session lost in a crash or kill.
             QTimer.singleShot(0, lambda: recovery.offer_recovery(self, self.autosave, self.open_recovered))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.running and not dialogs.ask_yes_no(
+            self, "Stop restoring and quit?", "A restore is running. Stop it (the photo stays as it was) and quit?"
+        ):
+            event.ignore()
+            return
         if not self.confirm_discard():
             event.ignore()
             return
-        self.runner.shutdown()
+        self.runner.shutdown()  # cancels: the network stops within a layer
         self.estimator.shutdown()
         for tool in self._tools.values():
             tool.shutdown()  # cancel a batch or a fine-tune (it keeps a checkpoint) and wait

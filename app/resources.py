@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,9 +44,38 @@ def app_icon() -> QIcon:
     return result
 
 
-def sample_photos(folder: Path | None = None) -> list[Path]:
-    """Every image file in the samples folder, sorted by name."""
+MASK_SUFFIX = "-mask"  # text-mask.png is the mask of text.png, not a photo
+SAMPLE_TASKS = "samples.json"  # {"noisy.png": "denoise", ...}: the task each sample shows off
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A bundled sample photo, with the task it is for and, for inpainting, its mask."""
+
+    path: Path
+    task: str | None = None
+    mask: Path | None = None
+
+    @property
+    def title(self) -> str:
+        return self.path.name
+
+
+def sample_photos(folder: Path | None = None) -> list[Sample]:
+    """The samples folder's photos (masks are not photos), sorted by name."""
     folder = samples_dir() if folder is None else folder
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and is_image_path(p))
+    try:
+        tasks = json.loads((folder / SAMPLE_TASKS).read_text())
+    except (OSError, ValueError):
+        tasks = {}
+    photos = [p for p in folder.iterdir() if p.is_file() and is_image_path(p)]
+    samples = []
+    for p in sorted(photos):
+        if p.stem.endswith(MASK_SUFFIX):
+            continue
+        mask = p.with_name(p.stem + MASK_SUFFIX + ".png")
+        task = tasks.get(p.name) if isinstance(tasks, dict) else None
+        samples.append(Sample(p, task if isinstance(task, str) else None, mask if mask.is_file() else None))
+    return samples

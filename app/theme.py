@@ -21,6 +21,7 @@ QStatusBar QLabel#statusValue { color: #c8c8cc; padding: 0 8px; border-left: 1px
 QLabel#sectionHeader { color: #8d8d94; font-size: 8pt; font-weight: 700; letter-spacing: 1px; padding-top: 6px; }
 QLabel#hint { color: #9a9aa0; }
 QLabel#value { color: #e6e6ea; }
+QFrame#suggestion { background: #3a2a2d; border: 1px solid #6a3a40; border-radius: 4px; }
 QLabel#steps { color: #d0d0d4; padding: 6px 8px; background: #232326; border-radius: 4px; }
 QToolButton#taskButton { background: #323236; border: 1px solid #3c3c41; border-radius: 6px; padding: 4px;
     color: #d6d6da; }

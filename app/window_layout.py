@@ -8,7 +8,6 @@ submenu such as Open Recent, or the docks' toggles), through the `parts` callabl
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QSize, Qt
@@ -34,6 +33,7 @@ MENUS: tuple[tuple[str, tuple], ...] = (
             "mode_side",
             None,
             "show_mask",
+            "loupe",
             None,
             "@docks",
         ),
@@ -75,6 +75,7 @@ TOOLBAR = (
     "mode_single",
     "mode_split",
     "mode_side",
+    "loupe",
     None,
     "brush",
     "erase",
@@ -108,8 +109,9 @@ def add_recent_menu(menu: QMenu, recent) -> QMenu:
     return sub
 
 
-def add_samples_menu(menu: QMenu, samples: Callable[[], list[Path]], open_path: Callable[[str], object]) -> QMenu:
-    """Help > Open Sample: the bundled sample photos, listed afresh each time it opens."""
+def add_samples_menu(menu: QMenu, samples: Callable[[], list], open_sample: Callable[[object], object]) -> QMenu:
+    """Help > Open Sample: the bundled sample photos (app.resources.Sample), listed afresh each time
+    it opens."""
     sub = menu.addMenu("Open &Sample")
 
     def fill() -> None:
@@ -117,10 +119,10 @@ def add_samples_menu(menu: QMenu, samples: Callable[[], list[Path]], open_path: 
         found = samples()
         if not found:
             sub.addAction("No sample photos installed").setEnabled(False)
-        for p in found:
-            act = sub.addAction(p.name)
-            act.setData(str(p))
-            act.triggered.connect(lambda _=False, path=str(p): open_path(path))
+        for sample in found:
+            act = sub.addAction(sample.title)
+            act.setData(str(sample.path))
+            act.triggered.connect(lambda _=False, s=sample: open_sample(s))
 
     sub.aboutToShow.connect(fill)
     fill()
@@ -137,6 +139,9 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction]) -> QToolBar:
         tb.addSeparator() if key is None else tb.addAction(actions[key])
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
     return tb
+
+
+HISTORY_HEIGHT = 130  # the History dock's share of the right-hand column, as first laid out
 
 
 def build_docks(window: QMainWindow, panel: QWidget) -> tuple[QDockWidget, QDockWidget, QUndoView]:
@@ -162,8 +167,29 @@ def build_docks(window: QMainWindow, panel: QWidget) -> tuple[QDockWidget, QDock
         QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
     )
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, hdock)
-    window.resizeDocks([dock, hdock], [640, 130], Qt.Orientation.Vertical)
+    window.resizeDocks([dock, hdock], [640, HISTORY_HEIGHT], Qt.Orientation.Vertical)
     return dock, hdock, history
+
+
+def balance_docks(window: QMainWindow, restore: QDockWidget, history: QDockWidget) -> None:
+    """When the Restore panel does not fit its dock, give the History dock's space back to it (down
+    to the History's first height, or further down to its minimum if the panel needs that): a window
+    shrunk and enlarged again (or a layout saved from such a window) never leaves Restore and its
+    progress bar scrolling beside an oversized History."""
+    if not (restore.isVisible() and history.isVisible()) or restore.isFloating() or history.isFloating():
+        return
+    if window.dockWidgetArea(restore) != window.dockWidgetArea(history):
+        return
+    scroll = restore.widget()
+    chrome = restore.height() - scroll.viewport().height()  # the title bar and frames
+    need = scroll.widget().sizeHint().height() + chrome
+    short = need - restore.height()
+    spare = history.height() - history.minimumSizeHint().height()
+    if short > 0 and spare > 0:
+        grow = min(spare, max(short, history.height() - HISTORY_HEIGHT))
+        window.resizeDocks(
+            [restore, history], [restore.height() + grow, history.height() - grow], Qt.Orientation.Vertical
+        )
 
 
 def build_status_fields(window: QMainWindow) -> tuple[QLabel, QLabel, QLabel]:

@@ -6,10 +6,13 @@ degradations so each task has something to work on:
   small.png       coffee at 240 px wide, for super-resolution
   compressed.jpg  rocket saved at JPEG quality 10
   text.png        astronaut with words written over it, and text-mask.png marking them (white = fill)
+and samples.json, which names each sample's task (Help > Open Sample opens it ready for that task).
 Run: .venv/bin/python scripts/make_samples.py
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -49,6 +52,8 @@ def main() -> None:
 
     grown = cv2.dilate(np.asarray(mask), np.ones((5, 5), np.uint8))
     Image.fromarray(np.where(grown > 0, 255, 0).astype(np.uint8)).save(out / "text-mask.png", optimize=True)
+    tasks = {"noisy.png": "denoise", "small.png": "sr", "compressed.jpg": "jpeg", "text.png": "inpaint"}
+    (out / "samples.json").write_text(json.dumps(tasks, indent=2) + "\n")
     for p in sorted(out.iterdir()):
         print(f"{p.name}: {p.stat().st_size // 1024} KiB")
 

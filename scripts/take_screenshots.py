@@ -21,6 +21,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 
 from app.main import create_application  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
+from app.resources import sample_photos  # noqa: E402
 from rednet.paths import samples_dir  # noqa: E402
 
 
@@ -83,8 +84,57 @@ def main(out: Path) -> None:
     QTest.qWait(500)
     window.grab().save(str(out / "screenshot-mask.png"))
     close(window)
+
+    window = new_window()  # side by side after an upscale, with the loupe under the pointer
+    window.open_sample(next(s for s in sample_photos() if s.task == "sr"))
+    window.panel.field("scale").spin.setValue(2.0)
+    restore_and_wait(window)
+    window.set_compare_mode("side-by-side")
+    window.compare.zoom_fit()
+    window.actions["loupe"].setChecked(True)
+    canvas = window.compare.canvas
+    QTest.mouseMove(canvas, canvas.image_to_widget(QPointF(250, 170)).toPoint())
+    QTest.qWait(500)
+    window.grab().save(str(out / "screenshot-loupe.png"))
+    close(window)
+
+    window = new_window()  # a 12 MP photo zoomed into a corner: that corner is restored first
+    seconds = progressive_shot(window, out / "screenshot-progressive.png")
+    close(window)
     app.quit()
-    print(f"saved {out / 'screenshot-split.png'} and {out / 'screenshot-mask.png'}")
+    print(f"saved {', '.join(p.name for p in sorted(out.glob('screenshot-*.png')))} in {out}")
+    print(f"12 MP denoise: the first tile under a 100% view of a corner landed {seconds:.1f} s after Restore")
+
+
+def progressive_shot(window: MainWindow, path: Path) -> float:
+    """Open a noisy 12 MP photo, zoom to 100% on its bottom right corner, press Restore and save the
+    window once the first tile under the view has landed; returns when it landed (s after Restore)."""
+    import numpy as np
+
+    from rednet.evaluation.bench_inputs import bench_photo
+    from rednet.io import Photo, write_photo
+    from rednet.tasks.degradations import add_gaussian_noise
+
+    pixels, _ = bench_photo(4000, 3000)
+    noisy = np.clip(add_gaussian_noise(pixels, 25.0, np.random.default_rng(0)), 0, 1)
+    photo_path = Path(home) / "noisy-12mp.png"
+    write_photo(Photo(pixels=noisy.astype(np.float32)), photo_path)
+    window.open_path(str(photo_path))
+    window.panel.set_task("denoise")
+    window.compare.canvas.zoom_to(1.0)
+    window.compare.state.set_view(1.0, QPointF(3500, 2650))
+    landed = []
+    window.restorer.tile_ready.connect(lambda *_: landed.append(time.time()))
+    start = time.time()
+    window.start_restore()
+    while not landed and time.time() - start < 120:
+        QTest.qWait(20)
+    QTest.qWait(300)
+    window.grab().save(str(path))
+    window.cancel_restore()
+    while window.running:
+        QTest.qWait(20)
+    return landed[0] - start
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from PySide6.QtCore import QPointF, QRect, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
@@ -48,6 +48,7 @@ class CompareView(QWidget):
         self._mode = CompareMode.SINGLE
         self._flash = False
         self.state.changed.connect(self.view_changed)
+        self.canvas.resized.connect(self.view_changed)
         for c in self.canvases():
             c.cursor_moved.connect(self.cursor_moved)
             c.stroke_started.connect(self.stroke_started)
@@ -59,10 +60,36 @@ class CompareView(QWidget):
 
     # ------------------------------------------------------------------ content
     def set_images(self, result: QImage | None, original: QImage | None = None) -> None:
+        """Show a result and its original. When the result's size differs from what was shown (an
+        upscale, or its undo), a zoomed-in view keeps showing the same part of the photo."""
         original = original if original is not None else result
+        old = self.canvas.image_size()
         self.canvas.set_images(result, original)
-        self.before_canvas.set_images(original, original)
+        # the Before pane counts in the result's pixels too: both panes show the same region
+        size = result.size() if result is not None else None
+        self.before_canvas.set_images(original, original, size=size)
+        self.before_canvas.loupe_result = result
+        new = self.canvas.image_size()
+        if not self.state.fit and not old.isEmpty() and not new.isEmpty() and old != new:
+            f = new.width() / old.width()
+            c = self.state.center
+            self.state.set_view(self.state.zoom / f, QPointF(c.x() * f, c.y() * new.height() / old.height()))
         self.view_changed.emit()
+
+    def update_result_region(self, rect: QRect) -> None:
+        """Part of the shown result was painted over (a finished tile of a running restore)."""
+        for c in self.canvases():
+            if c.loupe:
+                c.update()  # the loupe may show any part of the photo
+            else:
+                c.update(c.image_to_widget_rect(QRectF(rect)).toAlignedRect().adjusted(-1, -1, 1, 1))
+
+    def visible_box(self) -> tuple[int, int, int, int] | None:
+        """(top, bottom, left, right) of the photo in view, in result pixels; None without a photo."""
+        if not self.has_image():
+            return None
+        r = self.canvas.visible_image_rect()
+        return (int(r.top()), int(r.bottom() + 0.999), int(r.left()), int(r.right() + 0.999))
 
     def set_mask_image(self, mask: QImage | None) -> None:
         self.canvas.set_mask_image(mask)
@@ -132,6 +159,10 @@ class CompareView(QWidget):
     def set_space_pressed(self, down: bool) -> None:
         for c in self.canvases():
             c.set_space_pressed(down)
+
+    def set_loupe(self, on: bool) -> None:
+        for c in self.canvases():
+            c.set_loupe(on)
 
     def set_mask_visible(self, on: bool) -> None:
         for c in self.canvases():

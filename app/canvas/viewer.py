@@ -26,6 +26,8 @@ from app.canvas.view_state import ViewState, clamp_zoom
 CANVAS_BG = QColor(38, 38, 40)
 HINT_COLOR = QColor(150, 150, 155)
 DIVIDER_GRIP_PX = 8
+LOUPE_SIDE = 160  # each of the loupe's two squares, in screen pixels
+LOUPE_MIN_ZOOM, LOUPE_ZOOM_FACTOR = 2.0, 4.0  # at least 200%, and 4x the view's zoom
 
 
 class ImageCanvas(QWidget):
@@ -37,6 +39,8 @@ class ImageCanvas(QWidget):
     stroke_moved = Signal(QPointF)
     stroke_finished = Signal()
     divider_moved = Signal(float)
+    resized = Signal()  # a fitted photo's zoom changes with the widget's size
+    first_photo_painted = Signal()  # once, when a photo is first on screen (start-up probes)
     files_hint = "Open a photo (Ctrl+O), drop one here, or paste one (Ctrl+V)"
 
     def __init__(self, state: ViewState | None = None, parent: QWidget | None = None):
@@ -50,6 +54,8 @@ class ImageCanvas(QWidget):
         self.state.changed.connect(self.update)
         self._after: QImage | None = None
         self._before: QImage | None = None
+        self._size = QSize(0, 0)  # the photo's size in the pixels the view state counts in
+        self.loupe_result: QImage | None = None  # the loupe's After when this pane shows the original
         self._mask: QImage | None = None
         self.mask_opacity = 0.5
         self.show_mask = True
@@ -57,6 +63,7 @@ class ImageCanvas(QWidget):
         self.split = False
         self.divider = 0.5  # fraction of the widget width
         self.flash_before = False  # show the original instead of the result
+        self.loupe = False  # a magnified Before/After pair under the pointer
         # tools
         self.brush_enabled = False
         self.brush_size = 24.0  # image pixels (diameter)
@@ -66,15 +73,21 @@ class ImageCanvas(QWidget):
         self._drag_start = QPointF()
         self._drag_center = QPointF()
         self._scaled_cache: dict[tuple[int, float], QImage] = {}
+        self._enlarged_cache: tuple | None = None  # (key, the visible part scaled up)
+        self._painted_photo = False
 
     # ---------------------------------------------------------------- content
-    def set_images(self, after: QImage | None, before: QImage | None = None) -> None:
-        """Show `after` (the result); `before` (the original) is used by split view and flashing.
+    def set_images(self, after: QImage | None, before: QImage | None = None, size: QSize | None = None) -> None:
+        """Show `after` (the result); `before` (the original) is used by split view, flashing and the
+        loupe. `size`: the size the view's pixels count in when it is not `after`'s own (side by side
+        shows the original of an upscaled photo stretched over the result's pixels, so both panes
+        show the same region).
 
         Images are drawn as they are (QImage, no conversion), so a large photo costs no extra copy.
         """
         self._after = after
         self._before = before if before is not None else after
+        self._size = QSize(size) if size is not None else after.size() if after is not None else QSize(0, 0)
         self._scaled_cache.clear()
         self.update()
 
@@ -92,7 +105,13 @@ class ImageCanvas(QWidget):
         return self._after is not None
 
     def image_size(self) -> QSize:
-        return self._after.size() if self._after is not None else QSize(0, 0)
+        return QSize(self._size)
+
+    def visible_image_rect(self) -> QRectF:
+        """The part of the photo in view, in image pixels."""
+        s = self.image_size()
+        seen = QRectF(self.widget_to_image(QPointF(0, 0)), self.widget_to_image(QPointF(self.width(), self.height())))
+        return seen.intersected(QRectF(0, 0, s.width(), s.height()))
 
     # ---------------------------------------------------------------- geometry
     def fit_zoom(self) -> float:
@@ -141,9 +160,18 @@ class ImageCanvas(QWidget):
         return self.brush_size * self.effective_zoom() / 2.0
 
     # ---------------------------------------------------------------- zoom and pan
-    def _clamped_center(self, c: QPointF) -> QPointF:
+    def _clamped_center(self, c: QPointF, zoom: float) -> QPointF:
+        """Where the view's centre may be at `zoom`: on an axis where the photo fits, its middle (a
+        photo smaller than the view stays centred); elsewhere no further than the photo's edge."""
         s = self.image_size()
-        return QPointF(min(max(c.x(), 0.0), float(s.width())), min(max(c.y(), 0.0), float(s.height())))
+
+        def axis(v: float, extent: int, view: int) -> float:
+            half = view / 2.0 / zoom
+            if extent * zoom <= view:
+                return extent / 2.0
+            return min(max(v, half), extent - half)
+
+        return QPointF(axis(c.x(), s.width(), self.width()), axis(c.y(), s.height(), self.height()))
 
     def zoom_to(self, zoom: float, anchor: QPointF | None = None) -> None:
         """Zoom keeping the image point under `anchor` (widget coordinates) where it is."""
@@ -155,14 +183,14 @@ class ImageCanvas(QWidget):
         ip = self.widget_to_image(anchor)
         wc = QPointF(self.width() / 2.0, self.height() / 2.0)
         center = QPointF(ip.x() - (anchor.x() - wc.x()) / zoom, ip.y() - (anchor.y() - wc.y()) / zoom)
-        self.state.set_view(zoom, self._clamped_center(center))
+        self.state.set_view(zoom, self._clamped_center(center, zoom))
 
     def pan_by(self, dx: float, dy: float) -> None:
         if not self.has_image():
             return
         z = self.effective_zoom()
         c = self.effective_center()
-        self.state.set_view(z, self._clamped_center(QPointF(c.x() - dx / z, c.y() - dy / z)))
+        self.state.set_view(z, self._clamped_center(QPointF(c.x() - dx / z, c.y() - dy / z), z))
 
     # ---------------------------------------------------------------- painting
     def _scaled_for(self, pm: QImage, zoom: float) -> QImage:
@@ -195,22 +223,30 @@ class ImageCanvas(QWidget):
             scaled = self._scaled_for(pm, z)
             p.drawImage(QPoint(int(o.x()), int(o.y())), scaled)
             return
-        # Enlarged: draw only the visible part, nearest-neighbour.
-        visible = QRectF(
-            self.widget_to_image(QPointF(0, 0)), self.widget_to_image(QPointF(self.width(), self.height()))
-        )
-        src = visible.intersected(QRectF(0, 0, s.width(), s.height()))
-        if src.isEmpty():
-            return
-        src = QRectF(
-            QPointF(math.floor(src.left()), math.floor(src.top())),
-            QPointF(math.ceil(src.right()), math.ceil(src.bottom())),
-        )
-        target = self.image_to_widget_rect(src)
-        sx = pm.width() / s.width()
-        sy = pm.height() / s.height()
-        source = QRectF(src.left() * sx, src.top() * sy, src.width() * sx, src.height() * sy)
-        p.drawImage(target, pm, source)
+        # Enlarged: only the visible part, scaled here (nearest neighbour) and drawn 1:1, from a cache
+        # that a moving brush or loupe reuses, so a repaint costs one unscaled draw.
+        p.drawImage(*self._enlarged_part(pm, z))
+
+    def _enlarged_part(self, pm: QImage, zoom: float) -> tuple[QPoint, QImage]:
+        """Where to draw, and the visible whole pixels of `pm` scaled by `zoom` (cached for the last
+        view)."""
+        s = self.image_size()
+        sx, sy = pm.width() / max(s.width(), 1), pm.height() / max(s.height(), 1)
+        top_left = self.widget_to_image(QPointF(0, 0))
+        bottom_right = self.widget_to_image(QPointF(self.width(), self.height()))
+        # the visible part in `pm`'s own pixels, grown to whole pixels
+        x0, y0 = max(0, math.floor(top_left.x() * sx)), max(0, math.floor(top_left.y() * sy))
+        x1, y1 = min(pm.width(), math.ceil(bottom_right.x() * sx)), min(pm.height(), math.ceil(bottom_right.y() * sy))
+        if x1 <= x0 or y1 <= y0:
+            return QPoint(0, 0), QImage()
+        at = self.image_to_widget(QPointF(x0 / sx, y0 / sy))
+        size = (round((x1 - x0) / sx * zoom), round((y1 - y0) / sy * zoom))
+        key = (pm.cacheKey(), x0, y0, x1, y1, size)
+        if self._enlarged_cache is None or self._enlarged_cache[0] != key:
+            crop = pm.copy(x0, y0, x1 - x0, y1 - y0)
+            scaled = crop.scaled(*size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
+            self._enlarged_cache = (key, scaled)
+        return QPoint(round(at.x()), round(at.y())), self._enlarged_cache[1]
 
     def _draw_tag(self, p: QPainter, text: str, right: bool) -> None:
         fm = p.fontMetrics()
@@ -262,6 +298,43 @@ class ImageCanvas(QWidget):
             self._draw_tag(p, self.label, right=False)
         if self.brush_enabled and self._mouse_pos is not None and self._drag != "pan" and not self.space_pressed:
             self._draw_brush_cursor(p, self._mouse_pos)
+        if self.loupe and self._mouse_pos is not None:
+            self._draw_loupe(p, self._mouse_pos)
+        if not self._painted_photo:
+            self._painted_photo = True
+            self.first_photo_painted.emit()
+
+    # ---------------------------------------------------------------- loupe
+    def loupe_zoom(self) -> float:
+        return min(max(LOUPE_MIN_ZOOM, LOUPE_ZOOM_FACTOR * self.effective_zoom()), 32.0)
+
+    def loupe_rects(self, pos: QPointF) -> tuple[QRectF, QRectF]:
+        """The loupe's Before and After squares for the pointer at `pos`: above and right of it,
+        moved inside the widget when it would leave it."""
+        side, gap = LOUPE_SIDE, 24
+        x = pos.x() + gap if pos.x() + gap + 2 * side <= self.width() else pos.x() - gap - 2 * side
+        y = pos.y() - gap - side if pos.y() - gap - side >= 0 else pos.y() + gap
+        x, y = min(max(x, 0.0), max(self.width() - 2 * side, 0.0)), min(max(y, 0.0), max(self.height() - side, 0.0))
+        return QRectF(x, y, side, side), QRectF(x + side, y, side, side)
+
+    def _draw_loupe(self, p: QPainter, pos: QPointF) -> None:
+        centre, zoom, s = self.widget_to_image(pos), self.loupe_zoom(), self.image_size()
+        half = LOUPE_SIDE / zoom / 2.0
+        source = QRectF(centre.x() - half, centre.y() - half, 2 * half, 2 * half)
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        p.setBrush(Qt.BrushStyle.NoBrush)  # the frames are outlines
+        after = self.loupe_result if self.loupe_result is not None else self._after
+        for rect, image, tag in zip(self.loupe_rects(pos), (self._before, after), ("Before", "After")):
+            p.fillRect(rect, CANVAS_BG)
+            sx, sy = image.width() / max(s.width(), 1), image.height() / max(s.height(), 1)
+            p.drawImage(
+                rect, image, QRectF(source.x() * sx, source.y() * sy, source.width() * sx, source.height() * sy)
+            )
+            p.setPen(QPen(QColor(240, 240, 240), 1))
+            p.drawRect(rect.adjusted(0, 0, -1, -1))
+            p.drawText(rect.adjusted(6, 4, -6, -4), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, tag)
+        p.restore()
 
     def _draw_divider(self, p: QPainter) -> None:
         x = self.divider_x()
@@ -298,6 +371,7 @@ class ImageCanvas(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802
         self._scaled_cache.clear()
         super().resizeEvent(event)
+        self.resized.emit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         if not self.has_image():
@@ -345,7 +419,7 @@ class ImageCanvas(QWidget):
             d = pos - self._drag_start
             z = self._drag_zoom
             c = QPointF(self._drag_center.x() - d.x() / z, self._drag_center.y() - d.y() / z)
-            self.state.set_view(z, self._clamped_center(c))
+            self.state.set_view(z, self._clamped_center(c, z))
         elif self._drag == "divider":
             self.divider = min(max(pos.x() / max(self.width(), 1), 0.0), 1.0)
             self.divider_moved.emit(self.divider)
@@ -363,6 +437,11 @@ class ImageCanvas(QWidget):
             for c in (old, pos):
                 if c is not None:
                     self.update(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r).toAlignedRect())
+        if self.loupe:
+            for c in (old, pos):
+                if c is not None:
+                    before, after = self.loupe_rects(c)
+                    self.update(before.united(after).toAlignedRect().adjusted(-1, -1, 1, 1))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._drag == "stroke":
@@ -400,6 +479,10 @@ class ImageCanvas(QWidget):
         self.brush_enabled = on
         if self._mouse_pos is not None:
             self._update_cursor_shape(self._mouse_pos)
+        self.update()
+
+    def set_loupe(self, on: bool) -> None:
+        self.loupe = bool(on)
         self.update()
 
     def set_brush_size(self, size: float) -> None:

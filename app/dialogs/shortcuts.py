@@ -42,6 +42,7 @@ SHORTCUTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mode_split": ("View", ("2",), "Split view (drag the divider)"),
     "mode_side": ("View", ("3",), "Side by side (zoom and pan in sync)"),
     "show_mask": ("View", ("H",), "Show or hide the mask overlay"),
+    "loupe": ("View", ("L",), "Loupe: a magnified Before/After pair under the pointer"),
     "brush": ("Mask", ("B",), "Mask brush tool"),
     "erase": ("Mask", ("E",), "Erase instead of paint"),
     "brush_smaller": ("Mask", ("[",), "Smaller brush"),

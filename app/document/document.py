@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from app.canvas.mask_layer import MaskLayer
+from rednet.tasks import get_task
 
 SAVE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")  # kept by Save As
 
@@ -32,6 +33,7 @@ class Document(QObject):
         self.original = photo
         self.current = photo
         self.steps: list[str] = []
+        self.step_tasks: list[str | None] = []  # the task of each step (None: not known, a recovered one)
         self.source_path = Path(source_path).resolve() if source_path else None
         self.name = name
         self.save_path: Path | None = None  # where the result was last saved
@@ -56,16 +58,24 @@ class Document(QObject):
         return self.has_result or self.saved_photo is None  # None: a recovered photo in no file yet
 
     def suggested_save_path(self, folder: Path) -> Path:
-        """Where Save As starts: the last save, else beside the source ("-restored" once there is a
-        result; its format when it can be written), else `folder` for a pasted photo."""
+        """Where Save As starts: the last save, else beside the source with what was done in the
+        name ("-denoised", "-denoised-upscaled"; "-restored" when a step's task is not known) and
+        its format when it can be written, else `folder` for a pasted photo."""
         if self.save_path is not None:
             return self.save_path
         if self.source_path is not None:
             suffix = self.source_path.suffix.lower()
             suffix = suffix if suffix in SAVE_SUFFIXES else ".png"
-            stem = self.source_path.stem + ("-restored" if self.has_result else "")
-            return self.source_path.with_name(stem + suffix)
+            return self.source_path.with_name(self.source_path.stem + self._done_words() + suffix)
         return folder / (self.name or "pasted-photo.png")
+
+    def _done_words(self) -> str:
+        if not self.has_result:
+            return ""
+        if not self.step_tasks or None in self.step_tasks:
+            return "-restored"
+        words = [get_task(t).result_word for t in self.step_tasks]
+        return "".join(f"-{w}" for i, w in enumerate(words) if w not in words[:i])
 
     def mark_saved(self, path: str | Path) -> None:
         self.save_path = Path(path).resolve()
@@ -80,21 +90,22 @@ class Document(QObject):
         return True
 
     # ------------------------------------------------------------------ results
-    def apply_result(self, photo, label: str, clear_mask: bool = False) -> None:
-        """Make `photo` the current result (undoable)."""
-        self.undo_stack.push(ResultCommand(self, photo, self.steps + [label], label, clear_mask))
+    def apply_result(self, photo, label: str, clear_mask: bool = False, task: str | None = None) -> None:
+        """Make `photo` the current result of a step of `task` (undoable)."""
+        steps = (self.steps + [label], self.step_tasks + [task])
+        self.undo_stack.push(ResultCommand(self, photo, steps, label, clear_mask))
 
     def apply_recovered(self, photo, steps: list[str], text: str = "Recovered unsaved work") -> None:
         """Make a recovered result current, with the step labels it had (one undoable step)."""
-        self.undo_stack.push(ResultCommand(self, photo, list(steps), text, clear_mask=False))
+        self.undo_stack.push(ResultCommand(self, photo, (list(steps), [None] * len(steps)), text, clear_mask=False))
 
     def revert_to_original(self) -> None:
         if self.has_result:
-            self.undo_stack.push(ResultCommand(self, self.original, [], "Revert to original", clear_mask=False))
+            self.undo_stack.push(ResultCommand(self, self.original, ([], []), "Revert to original", clear_mask=False))
 
-    def _set_current(self, photo, steps: list[str]) -> None:
+    def _set_current(self, photo, steps: tuple[list[str], list]) -> None:
         self.current = photo
-        self.steps = list(steps)
+        self.steps, self.step_tasks = list(steps[0]), list(steps[1])
         if (self.mask.width, self.mask.height) != (photo.width, photo.height):
             self.mask.set_size(photo.width, photo.height)
         self.result_changed.emit()
@@ -103,11 +114,12 @@ class Document(QObject):
 class ResultCommand(QUndoCommand):
     """Switch the document to another photo; undo restores the previous photo and its mask."""
 
-    def __init__(self, doc: Document, photo, steps: list[str], text: str, clear_mask: bool):
+    def __init__(self, doc: Document, photo, steps: tuple[list[str], list], text: str, clear_mask: bool):
+        """`steps`: the step labels and their tasks once `photo` is current."""
         super().__init__(text)
         self.doc = doc
-        self.before_photo, self.before_steps = doc.current, list(doc.steps)
-        self.after_photo, self.after_steps = photo, list(steps)
+        self.before_photo, self.before_steps = doc.current, (list(doc.steps), list(doc.step_tasks))
+        self.after_photo, self.after_steps = photo, steps
         self.mask_before = np.packbits(doc.mask.to_array(), axis=None)
         self.mask_shape = (doc.mask.height, doc.mask.width)
         self.clear_mask = clear_mask

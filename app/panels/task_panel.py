@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -135,6 +136,37 @@ class TaskPage(QWidget):
         self.output_size_label.setText(f"Result: {w} × {h} px  (from {p.width} × {p.height})")
 
 
+class Suggestion(QFrame):
+    """A one-line offer of the task the opened photo plainly needs, with a button to take it."""
+
+    accepted = Signal(str)  # the task's name
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("suggestion")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.button = QPushButton(self)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.addWidget(self.label)
+        lay.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
+        self._task: str | None = None
+        self.button.clicked.connect(lambda: self._task and self.accepted.emit(self._task))
+        self.hide()
+
+    def offer(self, task: Task | None, reason: str) -> None:
+        self._task = task.name if task is not None else None
+        if task is not None:
+            self.label.setText(reason)
+            self.button.setText(f"Use {task.title}")
+        self.setVisible(task is not None)
+
+    def task_chosen(self, name: str) -> None:
+        if name == self._task:  # taken (by the button or otherwise): nothing left to offer
+            self.offer(None, "")
+
+
 class TaskPanel(QWidget):
     task_changed = Signal(str)
     restore_requested = Signal()
@@ -177,6 +209,9 @@ class TaskPanel(QWidget):
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         lay.addWidget(self.hint)
+        self.suggestion = Suggestion(self)
+        self.suggestion.accepted.connect(self.set_task)
+        lay.addWidget(self.suggestion)
 
         # --- per-task options ---------------------------------------------------------------
         lay.addWidget(section("Options"))
@@ -240,7 +275,7 @@ class TaskPanel(QWidget):
         self.progress_label.setObjectName("hint")
         lay.addWidget(self.progress_label)
         self.restore_button.setToolTip("Restore the photo with the chosen task (Ctrl+R)")
-        self.cancel_button.setToolTip("Stop after the current tile; the photo stays as it was (Esc)")
+        self.cancel_button.setToolTip("Stop now (within a fraction of a second); the photo stays as it was (Esc)")
         self.restore_button.clicked.connect(self.restore_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
 
@@ -274,6 +309,7 @@ class TaskPanel(QWidget):
             self.pages.widget(i).setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.pages.adjustSize()
         self.hint.setText(task.hint)
+        self.suggestion.task_chosen(task.name)
         self.refresh_models()
         self.task_changed.emit(task.name)
         self.options_changed.emit()
@@ -370,6 +406,16 @@ class TaskPanel(QWidget):
         self.progress.setValue(int(round(p.fraction * 1000)))
         msg = p.message[:1].upper() + p.message[1:] if p.message else "Working"
         self.progress_label.setText(f"{msg} · {format_eta(p.eta_s, words=True)}")
+
+    def reset_progress(self) -> None:
+        """A new photo: nothing of the last run's progress or time stays on show."""
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.progress_label.setText("Ready")
+
+    def suggest(self, task: Task | None, reason: str = "") -> None:
+        """Offer `task` for the opened photo, saying why (None: offer nothing)."""
+        self.suggestion.offer(task if task is not None and task.name != self.task() else None, reason)
 
     def finish_progress(self, message: str, success: bool) -> None:
         self.progress.setValue(1000 if success else 0)

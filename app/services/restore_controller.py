@@ -5,6 +5,10 @@ The worker job is `rednet.engine.restore.restore` plus the result's display imag
 build off the GUI thread), so a large result costs the event loop nothing. The controller neither
 applies the result nor touches a widget: the window does, after checking that the request is still
 about what is open.
+
+A progressive request (the task's output is the network's, tile for tile, and no self-ensemble) runs
+in tiles of `PROGRESSIVE_TILE` pixels, those under the window's view first (`set_view`, which the
+window calls whenever the view moves), and hands each finished tile over as `tile_ready`.
 """
 
 from __future__ import annotations
@@ -16,14 +20,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.canvas.image_convert import photo_to_qimage
+from app.canvas.image_convert import photo_to_qimage, pixels_to_qimage
 from app.services.runner import Runner
 from rednet.engine import restore as core_restore
+from rednet.engine.progressive import Box, Progressive, view_priority
 from rednet.progress import Progress
 from rednet.tasks import Task
 
 if TYPE_CHECKING:
     from app.document.document import Document
+
+# The window's tile side. A tile shows up every second or two on a 12 MP photo on the CPU, and these
+# tiles cost no more than the automatic ones (scripts/bench_progressive.py; figures in docs/bench.md).
+# Cancel does not wait for a tile: the network checks between its layers.
+PROGRESSIVE_TILE = 1024
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,11 @@ class RestoreRequest:
         return self.task.mask_option is not None and (self.mask is None or not self.mask.any())
 
     @property
+    def progressive(self) -> bool:
+        """Tiles can be shown as they finish: the task's output is the network's, and no ensemble."""
+        return self.task.progressive and not self.ensemble
+
+    @property
     def label(self) -> str:
         """The history entry of the finished step: 'Denoise σ 25', 'Upscale ×2', ..."""
         return self.task.step_label(self.options)
@@ -63,16 +78,42 @@ class RestoreRequest:
         return kwargs
 
 
-def restore_for_display(photo, task: str, *, state, **options):
-    """Worker-thread job: the restored photo and its display image."""
+def restore_for_display(photo, task: str, *, state, view: "ViewOrder | None" = None, **options):
+    """Worker-thread job: the restored photo and its display image. With `view`, progressively: the
+    tiles in `view`'s order, each handed to `state.partial` as (box, display image of the tile)."""
+    if view is not None:
+        options["progressive"] = Progressive(
+            view.priority, lambda box, px: state.partial((box, _tile_image(photo, px)))
+        )
     result = core_restore.restore(photo, task, state=state, **options)
     return result, photo_to_qimage(result)
+
+
+def _tile_image(photo, pixels):
+    """A finished tile as it will look in the result (gray photos come back gray)."""
+    return pixels_to_qimage(pixels.mean(axis=2) if photo.is_gray else pixels)
+
+
+class ViewOrder:
+    """The order of a progressive run's tiles: the window sets the view on the GUI thread, the worker
+    asks for priorities (one attribute swapped whole, so the worker always sees a complete view)."""
+
+    def __init__(self, view: Box | None):
+        self._priority = view_priority(view) if view is not None else None
+
+    def set_view(self, view: Box | None) -> None:
+        self._priority = view_priority(view) if view is not None else None
+
+    def priority(self, box: Box) -> float:
+        rank = self._priority
+        return 0.0 if rank is None else rank(box)
 
 
 class RestoreController(QObject):
     """Runs one RestoreRequest at a time on `runner` (the window's worker)."""
 
     progress = Signal(object)  # Progress
+    tile_ready = Signal(object, object, object)  # request, box (top, bottom, left, right), the tile's QImage
     finished = Signal(object, object, object, float)  # request, result photo, its display QImage, seconds
     failed = Signal(object, object, str)  # request, the exception, the worker's traceback
     cancelled = Signal(object)  # request
@@ -83,7 +124,9 @@ class RestoreController(QObject):
         self.runner = runner
         self.request: RestoreRequest | None = None
         self._t0 = 0.0
+        self._order: ViewOrder | None = None
         runner.progress.connect(self._progress)
+        runner.partial.connect(self._partial)
         runner.finished.connect(self._finished)
         runner.failed.connect(self._failed)
         runner.cancelled.connect(self._cancelled)
@@ -93,10 +136,21 @@ class RestoreController(QObject):
     def running(self) -> bool:
         return self.runner.running
 
-    def start(self, request: RestoreRequest) -> None:
+    def start(self, request: RestoreRequest, view: Box | None = None) -> None:
+        """Run `request`; `view`: the part of the result in view, for a progressive request."""
         self.request = request
         self._t0 = time.monotonic()
-        self.runner.start(restore_for_display, request.photo, request.task.name, **request.restore_keywords())
+        kwargs = request.restore_keywords()
+        self._order = None
+        if request.progressive:
+            self._order = ViewOrder(view)
+            kwargs.update(view=self._order, tile=request.tile or PROGRESSIVE_TILE)
+        self.runner.start(restore_for_display, request.photo, request.task.name, **kwargs)
+
+    def set_view(self, view: Box | None) -> None:
+        """The view moved: the remaining tiles of a progressive run are re-ordered around it."""
+        if self._order is not None:
+            self._order.set_view(view)
 
     def cancel(self) -> None:
         if self.running:
@@ -104,6 +158,11 @@ class RestoreController(QObject):
 
     def _progress(self, p: Progress) -> None:
         self.progress.emit(p)
+
+    def _partial(self, value) -> None:
+        box, image = value
+        if self.request is not None:
+            self.tile_ready.emit(self.request, box, image)
 
     def _finished(self, result) -> None:
         photo, image = result
@@ -117,5 +176,5 @@ class RestoreController(QObject):
         self.cancelled.emit(self.request)
 
     def _done(self) -> None:
-        self.request = None
+        self.request, self._order = None, None
         self.done.emit()

@@ -3,9 +3,11 @@
 error over queued signals, so slots always run on the GUI thread.
 
 Cancelling sets the TaskState's flag; the function raises `Cancelled` at its next check (between
-tiles) and the runner emits `cancelled`. A result that arrives after cancel() was called is
-dropped, so a cancelled run never changes anything. Runs are serialized: starting a new one
-cancels the previous one, whose late signals are ignored.
+tiles, or layers) and the runner emits `cancelled`. A result that arrives after cancel() was called
+is dropped, so a cancelled run never changes anything. Runs are serialized: starting a new one
+cancels the previous one, whose late signals are ignored. A function may hand over partial results
+with `state.partial(value)` (the one generic channel: a finished tile, say); they arrive as
+`partial`.
 """
 
 from __future__ import annotations
@@ -44,9 +46,23 @@ def _lower_worker_priority() -> None:
             pass
 
 
+class WorkerState(TaskState):
+    """The TaskState a Runner hands its function: `partial(value)` sends a partial result to the GUI
+    thread (Runner.partial), so the core function's callbacks never touch a widget."""
+
+    def __init__(self, on_progress, on_partial):
+        super().__init__(on_progress)
+        self._on_partial = on_partial
+
+    def partial(self, value: Any) -> None:
+        if not self.cancelled:
+            self._on_partial(value)
+
+
 class _Relay(QObject):
     """Lives on the GUI thread; the worker emits these, Qt queues them to the GUI thread."""
 
+    partial = Signal(int, object)
     progress = Signal(int, object)
     result = Signal(int, object)
     error = Signal(int, object, str)
@@ -81,6 +97,7 @@ class _Job(QRunnable):
 class Runner(QObject):
     started = Signal()
     progress = Signal(object)  # rednet.progress.Progress
+    partial = Signal(object)  # what the function handed to state.partial (never after cancel())
     finished = Signal(object)  # the function's return value
     failed = Signal(object)  # the exception (its traceback text is in `last_traceback`)
     cancelled = Signal()
@@ -95,6 +112,7 @@ class Runner(QObject):
         self._relay = _Relay(self)
         q = Qt.ConnectionType.QueuedConnection
         self._relay.progress.connect(self._on_progress, q)
+        self._relay.partial.connect(self._on_partial, q)
         self._relay.result.connect(self._on_result, q)
         self._relay.error.connect(self._on_error, q)
         self._relay.cancelled.connect(self._on_cancelled, q)
@@ -128,7 +146,7 @@ class Runner(QObject):
                 last_emit[0] = now
             relay.progress.emit(job_id, p)
 
-        state = TaskState(on_progress)
+        state = WorkerState(on_progress, lambda value: relay.partial.emit(job_id, value))
         self._job_id, self._state = job_id, state
         self.last_progress = None
         self.started.emit()
@@ -153,6 +171,11 @@ class Runner(QObject):
         if job_id == self._job_id and self._state is not None and not self._state.cancelled:
             self.last_progress = p
             self.progress.emit(p)
+
+    @Slot(int, object)
+    def _on_partial(self, job_id: int, value: Any) -> None:
+        if job_id == self._job_id and self._state is not None and not self._state.cancelled:
+            self.partial.emit(value)
 
     def _finish(self, job_id: int) -> bool:
         if job_id != self._job_id or self._state is None:

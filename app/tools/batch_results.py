@@ -1,6 +1,7 @@
 """The right-hand column of Tools > Batch Restore: the run's progress, a thumbnail of the last restored
 photo, the counts, and the results table (one row per file: restored, skipped or failed with the
-reason; a "Failures only" filter; Save Report).
+reason; a "Failures only" filter; Save Report). Double-clicking a restored file's row asks for it
+to be reviewed (`review_requested`); any other row says why there is nothing to review.
 
 The batch window tells it what happens (`begin`, `show_progress`, `add`, `finish`, ...); it only shows.
 """
@@ -35,6 +36,7 @@ from rednet.progress import Progress, format_eta
 THUMB_SIZE = QSize(220, 150)
 STATUS_TEXT = {"ok": "Restored", "failed": "Failed", "skipped": "Skipped"}
 STATUS_COLOUR = {"failed": QColor(255, 140, 140), "skipped": QColor(170, 170, 176)}
+STATUS_COLUMN = 1
 _PROGRESS_RE = re.compile(r"^file (\d+) of (\d+): (.+?)(?: \((.*)\))?$")  # run_batch's progress messages
 
 
@@ -47,11 +49,12 @@ def _label(text: str, name: str, parent: QWidget) -> QLabel:
 
 class BatchResults(QWidget):
     save_requested = Signal()
+    review_requested = Signal(object, object)  # a restored file's row was double-clicked: (source, result) Paths
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.total = 0  # files planned, once the run said
-        self._statuses: list[str] = []
+        self._results: list[FileResult] = []  # one per table row
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(6)
@@ -97,10 +100,12 @@ class BatchResults(QWidget):
         self.table.setWordWrap(False)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(True)
         self.table.setColumnWidth(0, 200)
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.table.setToolTip("Double-click a restored photo to compare it with its original in the main window")
+        self.table.cellDoubleClicked.connect(self._row_double_clicked)
         col.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.failures_only = QCheckBox("Failures only", self)
@@ -117,9 +122,10 @@ class BatchResults(QWidget):
 
     # ------------------------------------------------------------------ a run
     def begin(self) -> None:
-        """A new run: everything of the last one cleared."""
-        self.total, self._statuses = 0, []
+        """A new run: everything of the last one cleared, the filter too (its rows may all be restored)."""
+        self.total, self._results = 0, []
         self.table.setRowCount(0)
+        self.failures_only.setChecked(False)
         self.report_label.clear()
         self.thumbnail.clear()
         self.thumbnail.setText("Last result")
@@ -147,7 +153,7 @@ class BatchResults(QWidget):
         """A row for one file's result; `name` is the file as shown (relative to the input folder)."""
         row = self.table.rowCount()
         self.table.insertRow(row)
-        self._statuses.append(r.status)
+        self._results.append(r)
         reason = file_reason(r.reason) if r.reason else (f"{r.seconds:.1f} s" if r.status == "ok" else "")
         items = [
             QTableWidgetItem(name),
@@ -190,47 +196,63 @@ class BatchResults(QWidget):
             self.current_label.setText(
                 f"Done: {c['ok']} restored, {c['skipped']} skipped, {c['failed']} failed in {report.elapsed_s:.1f} s"
             )
-        if c["failed"]:
-            self.failures_only.setChecked(True)
+        # Failures first when there are some; with none, the filter would leave an empty table.
+        self.failures_only.setChecked(bool(c["failed"]))
         self._update_counts()
 
     def stopped(self) -> None:
         """The run failed as a whole (before any file, or part-way)."""
         self.progress.setValue(0)
         self.progress.setFormat("")
-        self.current_label.setText("Stopped" if self._statuses else "Not started")
+        self.current_label.setText("Stopped" if self._results else "Not started")
 
     def cancelled(self, report: BatchReport) -> None:
         c = report.counts
         self.progress.setFormat(
-            f"Cancelled at file {len(self._statuses) + 1} of {report.total}" if c["not_done"] else "Cancelled"
+            f"Cancelled at file {len(self._results) + 1} of {report.total}" if c["not_done"] else "Cancelled"
         )
         self.current_label.setText(
             f"Cancelled: {c['ok']} restored, {c['not_done']} not done. Finished files "
             "are complete; nothing partial was written."
         )
         self.eta_label.setText("")
+        if not c["failed"]:  # the filter may have been ticked during the run
+            self.failures_only.setChecked(False)
         self._update_counts()
 
     # ------------------------------------------------------------------ the table
     def _update_counts(self) -> None:
         c = {"ok": 0, "failed": 0, "skipped": 0}
-        for status in self._statuses:
-            c[status] = c.get(status, 0) + 1
+        for r in self._results:
+            c[r.status] = c.get(r.status, 0) + 1
         total = f" of {self.total}" if self.total else ""
         self.counts_label.setText(
-            f"{len(self._statuses)}{total} done: {c['ok']} restored, {c['skipped']} skipped, {c['failed']} failed"
+            f"{len(self._results)}{total} done: {c['ok']} restored, {c['skipped']} skipped, {c['failed']} failed"
         )
 
     def _apply_filter(self, on: bool) -> None:
-        for row, status in enumerate(self._statuses):
-            self.table.setRowHidden(row, on and status != "failed")
+        for row, r in enumerate(self._results):
+            self.table.setRowHidden(row, on and r.status != "failed")
+        # ResizeToContents measures only the rows shown, and not again when hidden rows come back.
+        self.table.resizeColumnToContents(STATUS_COLUMN)
         self.table.scrollToTop()
+
+    def _row_double_clicked(self, row: int, _column: int) -> None:
+        r = self._results[row]
+        name, reason = self.table.item(row, 0).text(), self.table.item(row, 2).text()
+        if r.status == "ok" and r.dst is not None and Path(r.dst).is_file():
+            self.review_requested.emit(Path(r.src), Path(r.dst))
+        elif r.status == "ok":
+            self.report_label.setText(f"{name}: its result is no longer in the output folder.")
+        elif r.status == "failed":
+            self.report_label.setText(f"{name} failed ({reason}): there is no result to compare.")
+        else:
+            self.report_label.setText(f"{name} was skipped ({reason}): this run restored nothing for it.")
 
     def failed_rows(self) -> list[tuple[str, str]]:
         """(file, reason) of every failed row."""
         return [
             (self.table.item(i, 0).text(), self.table.item(i, 2).text())
             for i in range(self.table.rowCount())
-            if self._statuses[i] == "failed"
+            if self._results[i].status == "failed"
         ]

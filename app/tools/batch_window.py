@@ -6,7 +6,8 @@ window's label of the option it is about); the run goes on the worker `Runner`, 
 comes back from the worker's `on_file` callback over a queued signal. The last restored file is shown
 as a thumbnail (read back from the written file on a second small worker, so the GUI thread never
 decodes photos), and every file is listed in a results table that can be saved as CSV
-(`BatchReport.write_csv`).
+(`BatchReport.write_csv`). Double-clicking a restored file's row emits `review_requested` (the main window
+opens the photo with its result to compare).
 
 Cancel stops within one tile; files already written are complete (the core writes atomically) and
 nothing partial is left behind. The folder, file and CSV pickers are app.dialogs.prompts functions,
@@ -92,6 +93,7 @@ class BatchDialog(QDialog):
     """Tools > Batch Restore…: folders, task, model, output naming; Start / Cancel; results."""
 
     batch_finished = Signal(object)  # the BatchReport (also for a cancelled run)
+    review_requested = Signal(object, object)  # a restored file's row was double-clicked: (source, result) Paths
 
     def __init__(self, parent: QWidget | None = None, settings: S.Settings | None = None):
         super().__init__(parent)
@@ -118,6 +120,7 @@ class BatchDialog(QDialog):
         outer.addLayout(self._settings_column(), 5)
         self.results_view = BatchResults(self)
         self.results_view.save_requested.connect(self.save_report)
+        self.results_view.review_requested.connect(self.review_requested)
         outer.addWidget(self.results_view, 6)
 
         self.runner.progress.connect(self._progress)
@@ -211,7 +214,9 @@ class BatchDialog(QDialog):
         self.cancel_button = QPushButton(icon("cancel"), "Cancel", self)
         self.cancel_button.setMinimumHeight(34)
         self.start_button.setToolTip("Restore every photo of the input folder into the output folder")
-        self.cancel_button.setToolTip("Stop after the current tile; finished files stay, nothing partial is written")
+        self.cancel_button.setToolTip(
+            "Stop now (within a fraction of a second); finished files stay, nothing partial is written"
+        )
         row.addWidget(self.start_button, 2)
         row.addWidget(self.cancel_button, 1)
         col.addLayout(row)
@@ -226,7 +231,22 @@ class BatchDialog(QDialog):
         self.template_edit.textChanged.connect(self._update_name_preview)
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
+        self._clear_error_on_edit()
         return col
+
+    def _clear_error_on_edit(self) -> None:
+        """An error is about the fields as they were: editing any of them takes it away."""
+        for edit in (
+            self.input_edit,
+            self.output_edit,
+            self.pattern_edit,
+            self.template_edit,
+            *self.mask_edits.values(),
+        ):
+            edit.textChanged.connect(self.clear_error)
+        for combo in (self.task_combo, self.model_combo, self.format_combo, self.exists_combo):
+            combo.currentIndexChanged.connect(self.clear_error)
+        self.recursive_check.toggled.connect(self.clear_error)
 
     def _options_page(self, task_name: str) -> QWidget:
         """One task's options: a compact field per numeric option, a mask file for a task that takes one."""

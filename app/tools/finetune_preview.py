@@ -1,6 +1,10 @@
 """The preview of Tools > Fine-tune a Model: a crop of the user's first photo, degraded and restored
 (rednet.train.preview) on its own worker, shown side by side with their PSNR.
 
+That PSNR is not the validation score of the plot, and the two can move apart: it scores one crop of
+one photo (which may be a training photo) at one fixed damage level, while validation pools patches
+of the held-out photos over the task's whole range of damage. The note beside the images says so.
+
 The fine-tune window says which model to show (the base model, each new checkpoint, the new model);
 this widget only runs and shows previews, one at a time.
 """
@@ -22,6 +26,11 @@ from rednet.train.preview import PreviewSample, describe_setting, prepare_previe
 
 PREVIEW_SHOW = 176  # side of each preview image on screen
 CHECKPOINT = "Latest checkpoint"  # the label of a checkpoint's preview until its step is known
+CROP_SCORE_NOTE = (
+    "The dB under the images measure this one crop, at this one damage level, against its clean original; "
+    "the plot's validation score averages patches of held-out photos over the whole range of damage, "
+    "so the two can move apart."
+)
 
 
 @dataclass
@@ -143,10 +152,12 @@ class FinetunePreview(QWidget):
         self.after_image.set_image(shown.restored)
         self.before_caption.setText(f"Degraded · {shown.psnr_degraded:.1f} dB")
         self.after_caption.setText(f"Restored · {shown.psnr_restored:.1f} dB")
+        for caption in (self.before_caption, self.after_caption):
+            caption.setToolTip("PSNR of this crop against its clean original (not the validation score)")
         self.label.setText(
             f"{self.key}\n\nA {sample.clean.shape[1]} px crop of "
             f"{sample.source.name if sample.source else 'your first photo'} with "
-            f"{describe_setting(sample.task, sample.setting)}; PSNR against the clean crop."
+            f"{describe_setting(sample.task, sample.setting)}. {CROP_SCORE_NOTE}"
         )
         self.shown.emit()
 

@@ -15,9 +15,9 @@ restored on a second worker:
   * at the end with the new model file.
 
 On success `model_created(path, task)` is emitted (the main window selects the new model in its task
-panel); "Your models" (app.tools.model_manager) renames, exports and deletes the user's models and the
-window passes on `model_replaced`. The window never calls the task panel itself. Folder pickers and
-questions are app.dialogs.prompts functions, so tests can monkeypatch them.
+panel, and the finish message says so); "Your models" (app.tools.model_manager) renames, exports and
+deletes the user's models and the window passes on `model_replaced`. The window never calls the task
+panel itself. Folder pickers and questions are app.dialogs.prompts functions, so tests can monkeypatch them.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from app.widgets.model_picker import ModelComboBox, fill_model_combo
 from rednet.errors import DataError, ModelError, UsageError
 from rednet.models import registry
 from rednet.progress import Progress, format_eta
-from rednet.tasks import TASK_NAMES, TASKS
+from rednet.tasks import TASK_NAMES, TASKS, get_task
 from rednet.train.finetune import finetune, output_path
 from rednet.train.loop import checkpoint_path
 
@@ -120,12 +120,42 @@ def _mtime(path: Path) -> int | None:
         return None
 
 
+def time_left(p: Progress, minutes: float | None) -> float | None:
+    """Seconds left of the run, for its ETA.
+
+    With a time budget the training loop's fraction is the share of the budget used (paused time and the
+    setup left out, a resumed run's earlier time counted), so the time left is known: TaskState's
+    extrapolation counts the setup as training time and can promise minutes past the budget."""
+    if minutes:
+        return (1.0 - p.fraction) * minutes * 60
+    return p.eta_s
+
+
 def _short_time(seconds: float) -> str:
     s = int(round(seconds))
     if s < 60:
         return f"{s} s"
     m, s = divmod(s, 60)
     return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
+
+
+STOP_REASONS = {"iterations": "all steps done", "time": "time budget used", "early stop": "stopped improving"}
+
+
+def finish_message(result, task: str, skipped: list[str]) -> str:
+    """The status after a finished run: what was saved, and that the main window now uses it (it selects
+    the new model on `model_created`, which would otherwise go unnoticed) with the way back."""
+    name = registry.model_name(Path(result.path))
+    stopped = STOP_REASONS.get(result.stopped, result.stopped)
+    lines = [
+        f"Saved “{name}”: validation {result.val_psnr_before:.2f} → {result.val_psnr:.2f} dB "
+        f"after {result.steps} steps in {_short_time(result.wall_s)} ({stopped}).",
+        f"It is now the selected {get_task(task).title} model in the main window; to switch back, "
+        "choose another model in the Restore panel's Model list.",
+    ]
+    if skipped:
+        lines.append(f"Skipped: {'; '.join(skipped[:3])}")
+    return "\n".join(lines)
 
 
 class FinetuneDialog(QDialog):
@@ -497,7 +527,7 @@ class FinetuneDialog(QDialog):
             where = f"Step {e['step']} · {_short_time(run.minutes * 60)} budget"
         else:
             where = f"Step {e['step']} of {run.iters if run is not None else '?'}"
-        self.status_label.setText(f"{where} · {format_eta(p.eta_s, words=True)}")
+        self.status_label.setText(f"{where} · {format_eta(time_left(p, run.minutes if run else None), words=True)}")
 
     def _log_entry(self, run_no: int, entry: dict) -> None:
         if run_no != self._run_no or self._run is None:
@@ -540,18 +570,11 @@ class FinetuneDialog(QDialog):
         self.result = result
         path = Path(result.path)
         self.progress.setValue(1000)
-        stopped = {"iterations": "all steps done", "time": "time budget used", "early stop": "stopped improving"}.get(
-            result.stopped, result.stopped
-        )
-        self.status_label.setText(
-            f"Saved “{registry.model_name(path)}”: validation {result.val_psnr_before:.2f} → {result.val_psnr:.2f} dB "
-            f"after {result.steps} steps in {_short_time(result.wall_s)} ({stopped})."
-        )
-        if self.skipped:
-            self.status_label.setText(self.status_label.text() + f" Skipped: {'; '.join(self.skipped[:3])}")
+        task = run.task if run else self.task()
+        self.status_label.setText(finish_message(result, task, self.skipped))
         self.models.refresh()
         self.models.select(path)
-        self.model_created.emit(str(path), run.task if run else self.task())
+        self.model_created.emit(str(path), task)
         self._start_preview(path, f"New model “{registry.model_name(path)}”")
 
     def _failed(self, exc: BaseException) -> None:

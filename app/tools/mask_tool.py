@@ -139,17 +139,24 @@ class MaskTool(QObject):
     def import_png(self) -> None:
         if not self._editable():
             return
-        parent, doc = self._dialog_parent, self.doc
+        parent = self._dialog_parent
         path = dialogs.ask_open_path(parent, self.settings.get(S.LAST_DIR), "Import Mask", dialogs.MASK_FILTERS)
-        if not path:
-            return
+        if path:
+            self.load(path)
+
+    def load(self, path: str | Path) -> bool:
+        """Make the mask in `path` the document's (undoable); False, after saying why, when it cannot."""
+        if not self._editable():
+            return False
+        doc = self.doc
         try:
             mask = rio.read_mask(path, size=(doc.mask.width, doc.mask.height))
         except (ImageReadError, OSError, ValueError) as exc:
-            dialogs.show_error(parent, "Cannot import mask", str(exc))
-            return
+            dialogs.show_error(self._dialog_parent, "Cannot import mask", str(exc))
+            return False
         self._replace(mask, f"Import mask {Path(path).name}")
         self.brush_wanted.emit()
+        return True
 
     def export_png(self) -> None:
         doc = self.doc

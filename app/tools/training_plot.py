@@ -1,5 +1,8 @@
 """The live plot of Tools > Fine-tune a Model: each step's training loss (faint), its moving average,
-and the validation PSNR, fed with `rednet.train.finetune`'s log entries; and the metrics line under it."""
+and the validation PSNR, fed with `rednet.train.finetune`'s log entries; and the metrics line under it.
+
+Validation is named as held-out wherever it is shown, to tell it from the preview's score of one crop
+(app.tools.finetune_preview), which can move the other way."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 from app.widgets.plot_widget import LinePlot
 
 LOSS_SMOOTHING = 0.1  # the plotted training loss is an exponential moving average (raw steps drawn faint)
+VALIDATION_NAME = "validation PSNR (held-out photos)"
 
 
 class TrainingPlot(LinePlot):
@@ -19,7 +23,7 @@ class TrainingPlot(LinePlot):
             "loss", "loss (each step)", QColor(110, 170, 255, 70), side="left", log=True, legend=False, width=1.0
         )
         self.add_series("loss_avg", "training loss", QColor(110, 170, 255), side="left", log=True, width=2.0)
-        self.add_series("psnr", "validation PSNR", QColor(235, 96, 108), side="right", unit="dB", marker=True)
+        self.add_series("psnr", VALIDATION_NAME, QColor(235, 96, 108), side="right", unit="dB", marker=True)
         self.placeholder = "The loss and the validation score appear here as it learns"
 
     def clear(self) -> None:
@@ -46,7 +50,7 @@ def metrics_text(log: list[dict], skipped: list[str]) -> str:
     vals = [e["val_psnr"] for e in log if "val_psnr" in e]
     text = f"Step {entry['step']} · loss {entry.get('loss', float('nan')):.5f}"
     if vals:
-        text += f" · validation {vals[-1]:.2f} dB (best {max(vals):.2f})"
+        text += f" · {VALIDATION_NAME} {vals[-1]:.2f} dB (best {max(vals):.2f})"
     if skipped:
         text += f" · {len(skipped)} photo(s) skipped"
     return text

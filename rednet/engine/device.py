@@ -1,19 +1,27 @@
-"""Choosing where and in which precision the network runs."""
+"""Choosing where and in which precision the network runs.
+
+torch is imported when a device is asked for, not with this module: the window lists the device
+choices before it shows the photo, and importing torch takes a second or more.
+"""
 
 from __future__ import annotations
 
 import functools
 import platform
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from rednet.errors import DeviceError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def available_devices() -> list[str]:
+    import torch
+
     devices = ["cpu"]
     if torch.cuda.is_available():
         devices.insert(0, "cuda")
@@ -24,6 +32,8 @@ def available_devices() -> list[str]:
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:
     """`auto` prefers CUDA, then Apple's MPS, then the CPU; naming an absent device is an error."""
+    import torch
+
     if isinstance(name, torch.device):
         return name
     name = (name or "auto").lower()
@@ -50,6 +60,8 @@ def cpu_has_fast_bf16() -> bool:
 
 def default_precision(device: torch.device) -> str:
     """bf16 where the hardware does it natively (its PSNR cost is measured in docs/), else fp32."""
+    import torch
+
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if device.type == "cpu" and cpu_has_fast_bf16():
@@ -58,6 +70,8 @@ def default_precision(device: torch.device) -> str:
 
 
 def autocast_dtype(precision: str) -> torch.dtype | None:
+    import torch
+
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 

@@ -20,6 +20,7 @@ import os
 import threading
 import warnings
 import weakref
+from typing import Callable
 
 import numpy as np
 import torch
@@ -27,6 +28,7 @@ import torch.nn.functional as F
 
 from rednet.engine.device import autocast_dtype, default_precision, resolve_device
 from rednet.engine.ensemble import ensemble_mean
+from rednet.engine.progressive import Progressive
 from rednet.engine.tiling import run_tiled
 from rednet.models.registry import LoadedModel, ModelDescriptor
 from rednet.progress import SubState, TaskState, ensure_state
@@ -129,7 +131,11 @@ class FastREDNet:
 
     Holds its own copies of the weights (per dtype, made on first use) so the model module is never
     moved or modified; runs in the autocast dtype when called under autocast, else in float32.
+    `check`, when given, is called between layers (a tile of a big photo takes seconds; a layer a
+    few hundredths of that), so a cancelled run stops within one layer.
     """
+
+    checks_between_layers = True
 
     def __init__(self, net, device: torch.device):
         self.device = device
@@ -168,7 +174,7 @@ class FastREDNet:
         out = F.conv2d(h, w, b, padding=1)
         return out.relu_() if relu else out
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, check: Callable[[], None] | None = None) -> torch.Tensor:
         dev = x.device.type
         dtype = _autocast_dtype(dev)
         layers = self._layers(dtype)
@@ -180,11 +186,15 @@ class FastREDNet:
                 h = self._conv(h, *layers[i - 1], relu=True)
                 if i in kept:
                     feats[i] = h
+                if check is not None:
+                    check()
             for j in range(1, self.n + 1):
                 last = j == self.n
                 h = self._conv(h, *layers[self.n + j - 1], relu=not last)
                 if not last and j in self.skip_from:
                     h = h.add_(feats.pop(self.skip_from[j])).relu_()
+                if check is not None and not last:
+                    check()
             return x[:, : self.colors] + h
 
 
@@ -202,14 +212,16 @@ def _autocast_dtype(device_type: str) -> torch.dtype:
 class FastSpaceToDepthREDNet:
     """A space-to-depth RED-Net's forward pass: `FastREDNet` on its body, between the same folds."""
 
+    checks_between_layers = True
+
     def __init__(self, net, device: torch.device):
         self.body = FastREDNet(net.body, device)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, check: Callable[[], None] | None = None) -> torch.Tensor:
         from rednet.models.arch import from_blocks, to_blocks
 
         with torch.inference_mode():
-            return from_blocks(self.body(to_blocks(x)), *x.shape[-2:])
+            return from_blocks(self.body(to_blocks(x), check), *x.shape[-2:])
 
 
 # The fast networks, made once per loaded network and device (they copy the weights into the layout
@@ -252,6 +264,13 @@ def _as_tensor(x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(x).permute(2, 0, 1)[None]
 
 
+def _pixels_to(on_tile):
+    """An `on_tile` for run_tiled that hands `on_tile` HxWx3 float32 views instead of tensors."""
+    if on_tile is None:
+        return None
+    return lambda box, view: on_tile(box, view[0].permute(1, 2, 0).numpy())
+
+
 def run_model(
     model: LoadedModel,
     x: np.ndarray,
@@ -262,11 +281,13 @@ def run_model(
     state: TaskState | SubState | None = None,
     cond: float | None = None,
     ensemble: bool = False,
+    progressive: Progressive | None = None,
 ) -> np.ndarray:
     """Apply `model` to `x` (HxWxC float32); returns HxWx3 float32. With `cond`, a constant channel of
     that value is appended to `x` (built per tile, never for the whole photo). With `ensemble`, the
-    mean over the 8 flips/rotations of `x` (8x the time; see `ensemble`). Halves the tile on CUDA
-    OOM, then falls back to CPU."""
+    mean over the 8 flips/rotations of `x` (8x the time; see `ensemble`). `progressive`: tiles in the
+    order it asks, each handed over as it is done (not with `ensemble`, whose tiles are partial sums).
+    Halves the tile on CUDA OOM, then falls back to CPU."""
     state = ensure_state(state)
     dev = resolve_device(device)
     d = model.descriptor
@@ -292,6 +313,8 @@ def run_model(
                     cond=cond,
                     flexible=tile is None,
                 )
+                if progressive is not None and not ensemble:
+                    run = functools.partial(run, priority=progressive.priority, on_tile=_pixels_to(progressive.on_tile))
                 # an out-of-memory pass restarts the whole ensemble: the accumulator holds part of it
                 out = ensemble_mean(run, tensor, d.colors, state) if ensemble else run(tensor, state=state)
             return out[0].permute(1, 2, 0).numpy()

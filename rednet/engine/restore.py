@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rednet.engine.inference import run_model
+from rednet.engine.progressive import Progressive
 from rednet.errors import UsageError
 from rednet.io import Photo, read_photo, write_photo
 from rednet.models.registry import LoadedModel, default_model, default_model_path, load_model, resolve_model_path
@@ -74,9 +74,15 @@ def restore(
     precision: str | None = None,
     state: TaskState | SubState | None = None,
     ensemble: bool = False,
+    progressive: Progressive | None = None,
 ) -> Photo:
     """Restore `photo` with `task`'s model; returns a new Photo (the input is left untouched).
-    `ensemble`: best quality, the mean over the 8 flips/rotations of the input (8x slower)."""
+    `ensemble`: best quality, the mean over the 8 flips/rotations of the input (8x slower).
+    `progressive`: the window's tile order and per-tile results, in the result's pixels (see
+    `rednet.engine.progressive`; tasks whose network output is not the result tile for tile, such as
+    inpainting's few masked regions, ignore it); the result is the same either way."""
+    from rednet.engine.inference import run_model  # torch: not for a window that only shows a photo
+
     state = ensure_state(state)
     spec = get_task(task)
     options = {
@@ -89,7 +95,15 @@ def restore(
     rgb = np.repeat(photo.pixels, 3, axis=2) if photo.pixels.shape[2] == 1 else photo.pixels
     # every task runs through `run`, so `ensemble` reaches each (inpaint: the mask channel is part of
     # the network input, so it is flipped with the photo)
-    run = functools.partial(run_model, loaded, device=device, tile=tile, precision=precision, ensemble=ensemble)
+    run = functools.partial(
+        run_model,
+        loaded,
+        device=device,
+        tile=tile,
+        precision=precision,
+        ensemble=ensemble,
+        progressive=progressive if spec.progressive else None,
+    )
     out, alpha, notes = spec.restore_pixels(photo, rgb, options, run, margin=loaded.descriptor.margin, state=state)
     out = np.clip(out, 0.0, 1.0, out=out)  # `out` is always a fresh array: no full-size copy
     if photo.is_gray:

@@ -4,7 +4,11 @@ Each tile is run with a margin of context on every side equal to the network's r
 RED-Net of depth D sees D pixels each way, so margin = D is exactly enough and no more; a
 space-to-depth one 2D + 1, rounded up to 2D + 2 with its tiles on the 2x2 grid); only the
 tile's centre is kept, so zero padding at tile edges never reaches a kept pixel. Progress is reported
-and cancellation checked between tiles.
+between tiles; cancellation is checked between tiles and, for networks that offer it (the fast
+RED-Nets), between layers, so Cancel answers within one layer of one tile.
+
+A window may pass `priority` (which tile next) and `on_tile` (a tile is done): the same tiles run in
+another order and the output is the same (see `progressive`).
 
 Memory: the input may be any strided 1xCxHxW view (e.g. of an HxWxC numpy array); only one tile of it
 is copied at a time, a constant condition channel (`cond`) is added per tile rather than to the whole
@@ -19,6 +23,7 @@ from typing import Callable
 
 import torch
 
+from rednet.engine.progressive import Box
 from rednet.progress import SubState, TaskState, ensure_state
 
 Network = Callable[[torch.Tensor], torch.Tensor]
@@ -70,6 +75,12 @@ def _mirror(start: int, end: int, length: int, flipped: bool) -> tuple[int, int]
     return (length - end, length - start) if flipped else (start, end)
 
 
+def _unflipped(box: Box, height: int, width: int, flip: tuple[bool, bool]) -> Box:
+    """Where a box of the flipped image lies in the unflipped one."""
+    (y0, y1), (x0, x1) = _mirror(box[0], box[1], height, flip[0]), _mirror(box[2], box[3], width, flip[1])
+    return (y0, y1, x0, x1)
+
+
 def run_tiled(
     net: Network,
     x: torch.Tensor,
@@ -86,6 +97,8 @@ def run_tiled(
     align: int = 1,
     flip: tuple[bool, bool] = (False, False),
     add_to: torch.Tensor | None = None,
+    priority: Callable[[Box], float] | None = None,
+    on_tile: Callable[[Box, torch.Tensor], None] | None = None,
 ) -> torch.Tensor:
     """Apply `net` to `x` (1xCxHxW, on the CPU, any strides) tile by tile on `device`; returns
     1xOxHxW float32 on the CPU (channels-last in memory).
@@ -102,6 +115,9 @@ def run_tiled(
     space-to-depth network the 2x2 blocks then start at the far edge of an odd-sized photo).
     `add_to`: add the output into this 1xOxHxW tensor (any strides) and return it, instead of
     writing a new one (the self-ensemble's accumulator; see `ensemble`).
+    `priority(box)`: the remaining tile with the lowest value runs next (asked again before every
+    tile); boxes are (top, bottom, left, right) of the kept part, in `x`'s own coordinates.
+    `on_tile(box, out_view)`: called after each tile with its part of the output.
     """
     state = ensure_state(state)
     if margin % align:
@@ -120,36 +136,42 @@ def run_tiled(
     dims = [d for d, on in ((2, flip[0]), (3, flip[1])) if on]
     total, done = len(rows) * len(cols), 0
     autocast = torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
-    for y0, y1 in rows:
-        for x0, x1 in cols:
-            state.check()
-            # the tile and its margins in the flipped image's coordinates, then where they are in `x`
-            ty0, ty1 = max(0, y0 - margin), min(height, y1 + margin)
-            tx0, tx1 = max(0, x0 - margin), min(width, x1 + margin)
-            (sy0, sy1), (sx0, sx1) = _mirror(ty0, ty1, height, flip[0]), _mirror(tx0, tx1, width, flip[1])
-            window = x[:, :, sy0:sy1, sx0:sx1]
-            if cond is None:
-                patch = window.to(device, non_blocking=True).contiguous(memory_format=fmt)
-            else:
-                patch = torch.empty(
-                    (1, channels + 1, ty1 - ty0, tx1 - tx0), dtype=x.dtype, device=device, memory_format=fmt
-                )
-                patch[:, :channels].copy_(window)
-                patch[:, channels:].fill_(cond)
-            if dims:
-                patch = patch.flip(dims).contiguous(memory_format=fmt)
-            with autocast:
-                pred = net(patch)
-            del patch
-            kept = pred[:, :, y0 - ty0 : y1 - ty0, x0 - tx0 : x1 - tx0]
-            if dims:
-                kept = kept.flip(dims)
-            (oy0, oy1), (ox0, ox1) = _mirror(y0, y1, height, flip[0]), _mirror(x0, x1, width, flip[1])
-            if add_to is not None:
-                out[:, :, oy0:oy1, ox0:ox1].add_(kept.to(out.device))  # add_, unlike copy_, needs one device
-            else:
-                out[:, :, oy0:oy1, ox0:ox1].copy_(kept)
-            del pred, kept
-            done += 1
-            state.report(done / total, f"tile {done} of {total}")
+    tiles = [(y0, y1, x0, x1) for y0, y1 in rows for x0, x1 in cols]  # in the flipped image
+    where = [_unflipped(t, height, width, flip) for t in tiles]  # the same boxes in `x`
+    checked = getattr(net, "checks_between_layers", False)  # it can answer Cancel mid-tile
+    while tiles:
+        state.check()
+        i = 0 if priority is None else min(range(len(tiles)), key=lambda k: priority(where[k]))
+        (y0, y1, x0, x1), (oy0, oy1, ox0, ox1) = tiles.pop(i), where.pop(i)
+        # the tile and its margins in the flipped image's coordinates, then where they are in `x`
+        ty0, ty1 = max(0, y0 - margin), min(height, y1 + margin)
+        tx0, tx1 = max(0, x0 - margin), min(width, x1 + margin)
+        (sy0, sy1), (sx0, sx1) = _mirror(ty0, ty1, height, flip[0]), _mirror(tx0, tx1, width, flip[1])
+        window = x[:, :, sy0:sy1, sx0:sx1]
+        if cond is None:
+            patch = window.to(device, non_blocking=True).contiguous(memory_format=fmt)
+        else:
+            patch = torch.empty(
+                (1, channels + 1, ty1 - ty0, tx1 - tx0), dtype=x.dtype, device=device, memory_format=fmt
+            )
+            patch[:, :channels].copy_(window)
+            patch[:, channels:].fill_(cond)
+        if dims:
+            patch = patch.flip(dims).contiguous(memory_format=fmt)
+        with autocast:
+            pred = net(patch, check=state.check) if checked else net(patch)
+        del patch
+        kept = pred[:, :, y0 - ty0 : y1 - ty0, x0 - tx0 : x1 - tx0]
+        if dims:
+            kept = kept.flip(dims)
+        target = out[:, :, oy0:oy1, ox0:ox1]
+        if add_to is not None:
+            target.add_(kept.to(out.device))  # add_, unlike copy_, needs one device
+        else:
+            target.copy_(kept)
+        del pred, kept
+        done += 1
+        if on_tile is not None:
+            on_tile((oy0, oy1, ox0, ox1), target)
+        state.report(done / total, f"tile {done} of {total}")
     return out

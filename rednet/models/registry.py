@@ -14,18 +14,18 @@ import re
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Callable
 
 from rednet.errors import ModelError
 from rednet.io import safe_json
 from rednet.io.atomic import atomic_write, atomic_write_text
 from rednet.io.safe_files import FileRefused, check_regular, describe, open_regular
-from rednet.models.arch import BLOCK, REDNet, SpaceToDepthREDNet
 from rednet.paths import shipped_weights_dir, user_models_dir
 from rednet.tasks import TASK_NAMES, TASKS
+
+if TYPE_CHECKING:  # torch is imported when a network is built or read, not to list models
+    import torch
+    from torch import nn
 
 DESCRIPTOR_KEY = "rednet.descriptor"
 WEIGHT_SUFFIXES = (".safetensors",)
@@ -109,10 +109,14 @@ def descriptor_for_task(
 
 # --- the architecture registry -------------------------------------------------------------------
 def _build_rednet(d: ModelDescriptor) -> nn.Module:
+    from rednet.models.arch import REDNet
+
     return REDNet(depth=d.depth, width=d.width, colors=d.colors, cond_channels=d.cond_channels)
 
 
 def _build_rednet_s2d(d: ModelDescriptor) -> nn.Module:
+    from rednet.models.arch import SpaceToDepthREDNet
+
     return SpaceToDepthREDNet(depth=d.depth, width=d.width, colors=d.colors, cond_channels=d.cond_channels)
 
 
@@ -127,7 +131,7 @@ class Architecture:
 # space-to-depth input (see arch.SpaceToDepthREDNet).
 ARCHITECTURES: dict[str, Architecture] = {
     "rednet": Architecture(_build_rednet, 1, "RED"),
-    "rednet-s2d": Architecture(_build_rednet_s2d, BLOCK, "space-to-depth RED"),
+    "rednet-s2d": Architecture(_build_rednet_s2d, 2, "space-to-depth RED"),  # arch.BLOCK (tested equal)
 }
 
 
@@ -226,6 +230,8 @@ def check_descriptor(d: ModelDescriptor, name: str = "model") -> None:
 
 def _check_layout(d: ModelDescriptor, shapes: dict[str, tuple[int, ...]], name: str) -> None:
     """The tensors' names and shapes must be exactly those of the network the descriptor builds."""
+    import torch
+
     with torch.device("meta"):  # shapes only: no memory
         expected = {k: tuple(v.shape) for k, v in build_network(d).state_dict().items()}
     problem = None
@@ -302,6 +308,8 @@ def _check_model_file(path: Path, kind: str) -> None:
 
 
 def _read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
+    import torch
+
     try:
         fh = open_regular(path, "checkpoint")
     except FileRefused as exc:
@@ -348,7 +356,7 @@ def _descriptor_from_tensors(
 
     Takes the tensors or just their shapes; the result still has to pass `check_descriptor`.
     """
-    shapes = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else tuple(v) for k, v in tensors.items()}
+    shapes = {k: tuple(v) if isinstance(v, tuple) else tuple(v.shape) for k, v in tensors.items()}
     convs = sorted(int(m.group(1)) for k in shapes if (m := re.fullmatch(r"convs\.(\d+)\.weight", k)))
     if not convs or task is None:
         raise ModelError(f"{name}: file has no RED-Net descriptor; pass --task for a plain RED-Net state dict")
@@ -430,6 +438,7 @@ def default_model(task: str) -> LoadedModel:
 # --- saving --------------------------------------------------------------------------------------
 def save_model(net: nn.Module, descriptor: ModelDescriptor, path: str | Path, card: dict | None = None) -> Path:
     """Write weights (safetensors, descriptor in its metadata) and the card beside them, atomically."""
+    import torch
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -466,7 +475,7 @@ def _model_info(path: Path, source: str) -> ModelInfo | None:
 
     try:
         st = check_regular(path, "model")  # a pipe named like a model would hang safe_open
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="numpy") as f:  # the header only ("pt" would import torch)
             descriptor = ModelDescriptor.from_json((f.metadata() or {})[DESCRIPTOR_KEY])
         check_descriptor(descriptor, path.name)  # a file no one can load is not offered
     except Exception:

@@ -28,4 +28,14 @@ def get_task(name: str | Task) -> Task:
     return task
 
 
-__all__ = ["TASKS", "TASK_NAMES", "Degraded", "MaskOption", "Option", "Task", "get_task"]
+def suggested_task(photo) -> tuple[Task, str] | None:
+    """The task an opened photo most plainly needs, with the reason (a low-quality JPEG: JPEG
+    clean-up), or None when nothing about the file says."""
+    for task in TASKS.values():
+        reason = task.suits(photo)
+        if reason:
+            return task, reason
+    return None
+
+
+__all__ = ["TASKS", "TASK_NAMES", "Degraded", "MaskOption", "Option", "Task", "get_task", "suggested_task"]

@@ -85,6 +85,7 @@ class Task:
     name: str = ""
     title: str = ""  # "JPEG clean-up"
     button_text: str = ""  # short, for the task buttons: "JPEG"
+    result_word: str = "restored"  # what was done, for a file name: "photo-denoised.png"
     hint: str = ""  # one or two sentences for the GUI
     condition: str | None = None  # the extra input channel: "sigma", "quality", "mask" or None
     options: tuple = ()  # Option / MaskOption
@@ -93,6 +94,11 @@ class Task:
     gray_fraction: float = 0.0  # share of training patches made gray (three equal channels)
     learns_from_pairs: bool = True  # fine-tuning may give corrupted/clean pairs instead of clean photos
     can_be_blind: bool = True  # a model may do without the condition channel
+    progressive: bool = True  # the network's output is the result, tile for tile (a window may show tiles)
+
+    def suits(self, photo) -> str | None:
+        """Why this task is what the opened `photo` needs, in a few words for a hint, or None."""
+        return None
 
     @property
     def default_model_file(self) -> str:

@@ -16,6 +16,7 @@ class Denoise(Task):
     name = "denoise"
     title = "Denoise"
     button_text = "Denoise"
+    result_word = "denoised"
     hint = (
         "Removes sensor and film noise. Leave the level on automatic, or set how strong the noise is "
         "(higher = smoother)."

@@ -56,6 +56,7 @@ class Inpaint(Task):
     name = "inpaint"
     title = "Inpaint"
     button_text = "Inpaint"
+    result_word = "retouched"
     hint = "Paint over text, scratches or blemishes with the mask brush, then press Restore to fill them in."
     condition = "mask"
     options = (MaskOption(),)
@@ -63,6 +64,7 @@ class Inpaint(Task):
     example = {"mask": "text"}
     learns_from_pairs = False  # it learns from masks drawn over clean photos
     can_be_blind = False  # the mask is its input
+    progressive = False  # it runs a few boxes around the mask, and keeps only the masked pixels
 
     def network_input(self, degraded, mask=None, **options):
         filled = prefill_holes(degraded, mask)

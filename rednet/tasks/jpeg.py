@@ -10,6 +10,7 @@ from rednet.tasks.base import Degraded, Option, Task, gray_copy
 
 QUALITY_RANGE = (5, 90)  # what the model is trained on; other qualities are clamped to it
 UNKNOWN_QUALITY = 0
+VISIBLE_ARTEFACTS_QUALITY = 80  # at or below this a JPEG's blocks and ringing show at 100%
 
 
 def quality_channel_value(quality: int | None) -> float:
@@ -22,6 +23,7 @@ class JpegCleanup(Task):
     name = "jpeg"
     title = "JPEG clean-up"
     button_text = "JPEG"
+    result_word = "cleaned"
     hint = "Removes JPEG blocks and ringing. The quality the file was saved at tells the model how much to clean."
     condition = "quality"
     options = (
@@ -47,6 +49,12 @@ class JpegCleanup(Task):
 
     def condition_value(self, options: dict) -> float:
         return quality_channel_value(options.get("quality"))
+
+    def suits(self, photo) -> str | None:
+        q = photo.jpeg_quality
+        if photo.format == "JPEG" and q is not None and q <= VISIBLE_ARTEFACTS_QUALITY:
+            return f"This JPEG was saved at quality {q}: {self.title} removes its blocks and ringing."
+        return None
 
     def restore_pixels(self, photo, rgb, options, run, *, margin, state):
         notes = []

@@ -16,6 +16,7 @@ class SuperResolution(Task):
     name = "sr"
     title = "Upscale"
     button_text = "Upscale"
+    result_word = "upscaled"
     hint = "Enlarges the photo and restores the detail that plain resizing blurs."
     condition = None
     options = (

@@ -67,6 +67,26 @@ def test_drag_and_drop_a_file(window, make_photo, qtbot):
     assert window.doc.source_path == path.resolve()
 
 
+def test_a_drop_proposed_as_a_move_is_accepted_as_a_copy(window, make_photo, qtbot):
+    """A file manager that honours "moved" would delete the user's original."""
+    path = make_photo("moved.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    pos = QPointF(window.width() / 2, window.height() / 2)
+    both = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    buttons, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, both, mime, buttons, none)
+    enter.setDropAction(Qt.DropAction.MoveAction)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted() and enter.dropAction() == Qt.DropAction.CopyAction
+    drop = QDropEvent(pos, both, mime, buttons, none)
+    drop.setDropAction(Qt.DropAction.MoveAction)
+    QApplication.sendEvent(window, drop)
+    assert drop.isAccepted() and drop.dropAction() == Qt.DropAction.CopyAction
+    qtbot.waitUntil(lambda: window.doc is not None)
+    assert path.exists()
+
+
 def test_drag_of_a_non_image_is_refused(window, tmp_path):
     other = tmp_path / "notes.txt"
     other.write_text("hello")

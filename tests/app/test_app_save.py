@@ -50,10 +50,26 @@ def test_save_as_each_format_keeps_exif_and_icc(restored, dialogs, tmp_path, ext
     assert w.windowTitle().startswith(out.name)
 
 
-def test_suggested_name_keeps_the_format_and_marks_the_result(restored, dialogs):
+def test_suggested_name_keeps_the_format_and_says_what_was_done(restored, dialogs, tiny_user_models, qtbot):
     restored.save_as()
     (args,) = dialogs.named("ask_save_path")
-    assert args[1].endswith("source-restored.png")
+    assert args[1].endswith("source-denoised.png")
+    restored.panel.field("scale", "sr").spin.setValue(2.0)
+    restore_once(qtbot, restored, tiny_user_models, task="sr")
+    restored.save_as()
+    assert dialogs.named("ask_save_path")[-1][1].endswith("source-denoised-upscaled.png")
+
+
+@pytest.mark.parametrize("task,word", [("jpeg", "cleaned"), ("inpaint", "retouched"), ("sr", "upscaled")])
+def test_each_task_names_its_result(window, make_photo, tiny_user_models, qtbot, dialogs, task, word):
+    from tests.support.app_fixtures import paint
+
+    assert window.open_path(make_photo("shot.jpg", quality=30))
+    if task == "inpaint":
+        paint(qtbot, window, [(10, 20), (40, 20)])
+    restore_once(qtbot, window, tiny_user_models, task=task)
+    window.save_as()
+    assert dialogs.named("ask_save_path")[-1][1].endswith(f"shot-{word}.jpg")
 
 
 @pytest.mark.parametrize("ext,depth", [(".png", 16), (".tif", 16), (".jpg", 8), (".webp", 8)])

@@ -1,12 +1,14 @@
 """The fine-tune preview: its crop degraded by each task's own `degrade` (rednet.train.preview) with the
-preview's fixed setting, and the app-side job that restores it and makes the display images."""
+preview's fixed setting, the app-side job that restores it and makes the display images, and its
+score told apart from the validation score."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.tools.finetune_preview import preview_job
+from app.tools.finetune_preview import FinetunePreview, preview_job
+from app.tools.training_plot import TrainingPlot, metrics_text
 from rednet.tasks import TASK_NAMES, get_task
 from rednet.tasks import degradations as deg
 from rednet.train.preview import (
@@ -73,3 +75,24 @@ def test_the_job_restores_the_crop_and_makes_the_images(folder, tiny_models):
         assert np.isfinite(shown.psnr_degraded) and np.isfinite(shown.psnr_restored)
         again = preview_job(shown.sample, str(folder), task, tiny_models[task], "cpu", state=None)
         assert again.sample is shown.sample  # the crop is prepared once per run
+
+
+def test_the_preview_score_is_told_apart_from_validation(qtbot, folder, tiny_models):
+    """The preview's dB score one crop at one damage level; validation pools held-out photos over the
+    whole range: they can move apart (the preview falling while validation rises), so each says which it is."""
+    preview = FinetunePreview(device=lambda: "cpu")
+    qtbot.addWidget(preview)
+    with qtbot.waitSignal(preview.shown, timeout=30000):
+        preview.start(tiny_models["denoise"], "Base model", str(folder), "denoise")
+    text = preview.label.text()
+    assert text.startswith("Base model\n\nA 90 px crop of b.png with Noise level σ 25. ")
+    assert "measure this one crop, at this one damage level, against its clean original" in text
+    assert "the plot's validation score averages patches of held-out photos" in text
+    assert preview.after_caption.text().startswith("Restored · ")
+    assert "not the validation score" in preview.after_caption.toolTip()
+
+    plot = TrainingPlot()
+    qtbot.addWidget(plot)
+    assert plot.series["psnr"].name == "validation PSNR (held-out photos)"
+    log = [{"step": 0, "val_psnr": 24.0}, {"step": 2, "loss": 0.01, "val_psnr": 25.5}]
+    assert metrics_text(log, []) == "Step 2 · loss 0.01000 · validation PSNR (held-out photos) 25.50 dB (best 25.50)"

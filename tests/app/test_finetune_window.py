@@ -80,6 +80,7 @@ def test_short_finetune_completes_and_the_new_model_is_chosen(window, qtbot, mon
     assert dlg.plot.point_count("loss_avg") == 6
     assert [e["step"] for e in dlg.log] == [0, 1, 2, 3, 4, 5, 6]
     assert dlg.status_label.text().startswith("Saved “my-scans”: validation")
+    assert "It is now the selected Denoise model in the main window" in dlg.status_label.text()
     # the new model is listed and chosen in the main window's picker
     assert "my-scans" in [m.name for m in list_models("denoise")]
     assert window.panel.task() == "denoise"

@@ -90,9 +90,11 @@ def test_cancel_stops_mid_ensemble(monkeypatch):
 
 @pytest.mark.parametrize("task", R.TASK_NAMES)
 def test_restore_passes_ensemble_to_every_run(tiny_models, monkeypatch, task):
+    import rednet.engine.inference as inference
+
     seen = []
-    real = R.run_model
-    monkeypatch.setattr(R, "run_model", lambda m, x, **kw: (seen.append(kw["ensemble"]), real(m, x, **kw))[1])
+    real = inference.run_model  # what restore calls (imported when it runs)
+    monkeypatch.setattr(inference, "run_model", lambda m, x, **kw: (seen.append(kw["ensemble"]), real(m, x, **kw))[1])
     photo = Photo(pixels=smooth_photo(67, 101), bit_depth=8)
     options = {"sr": {"scale": 2}, "denoise": {"sigma": 25}, "jpeg": {"quality": 20}}.get(task, {})
     if task == "inpaint":
