@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
         self.compare.zoom_fit()
         self._result_changed()
         self.panel.reset_progress()
+        self.statusBar().clearMessage()  # the last photo's "done in 3.2 s" is not about this one
         self.panel.suggest(*(suggested_task(photo) or (None, "")))
         self.compare.canvas.setFocus()
 
@@ -385,6 +386,7 @@ class MainWindow(QMainWindow):
     # ================================================================== mask
     def _task_changed(self, task: str) -> None:
         self.actions["brush"].setChecked(get_task(task).mask_option is not None)
+        QTimer.singleShot(0, self._balance_docks)  # the mask controls make the panel taller
 
     def _brush_toggled(self, on: bool) -> None:
         self.mask_tool.set_mode(on, self.actions["erase"].isChecked())

@@ -18,6 +18,7 @@ def test_a_new_photo_shows_nothing_of_the_last_run(window, make_photo, tiny_user
     window.open_path(make_photo("second.png", seed=3))
     assert window.panel.progress_label.text() == "Ready"
     assert window.panel.progress.value() == 0 and window.panel.progress.text() == ""
+    assert "done in" not in window.statusBar().currentMessage()
 
 
 def test_a_low_quality_jpeg_suggests_jpeg_clean_up(window, make_photo, qtbot):

@@ -51,3 +51,19 @@ def test_a_layout_saved_after_such_a_resize_opens_whole(window, qtbot, app_env):
         qtbot.waitUntil(lambda: panel_fits(again))
     finally:
         close_quietly(again)
+
+
+def test_the_taller_inpaint_page_gets_its_room_from_history(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    window.resize(1280, 820)
+    qtbot.wait(100)  # the docks settle
+    chrome = window.restore_dock.height() - window.restore_dock.widget().viewport().height()
+    fits_denoise = window.panel.sizeHint().height() + chrome + 4
+    docks = [window.restore_dock, window.history_dock]
+    total = sum(d.height() for d in docks)
+    window.resizeDocks(docks, [fits_denoise, total - fits_denoise], Qt.Orientation.Vertical)  # History dragged up
+    qtbot.wait(100)
+    assert panel_fits(window)
+    window.panel.set_task("inpaint")  # the mask controls make the panel taller
+    qtbot.waitUntil(lambda: panel_fits(window))
