@@ -28,9 +28,11 @@ def register(sub) -> None:
         help="measure speed and memory of the models against the classical peers",
         description="Time each model (the shipped ones, or --model TASK=PATH, or random-init "
         "RED20/RED30-64 when there are none) on a 1 MP photo in fp32 and bf16 "
-        "(and on CUDA), against the machine's matmul peak and CBM3D, OpenCV NLM, "
+        "(and on CUDA), against the machine's matmul peak and CBM3D, FFDNet, OpenCV NLM, "
         "bicubic and cv2.inpaint; then peak memory and start-up of `rednet "
-        "restore` on 12 and 24 MP photos, each in a fresh process. Takes several "
+        "restore` on 12 and 24 MP photos, each in a fresh process; then whole commands "
+        "against what a user would otherwise run (Pillow's read + write, FFDNet's "
+        "process, a minimal PySide6 viewer), as ratios. Takes several "
         "minutes; --quick takes seconds. Prints a Markdown table.",
     )
     p.add_argument(
@@ -52,7 +54,13 @@ def register(sub) -> None:
         metavar="MP",
         help="photo sizes for the memory probes in megapixels (default 12 24; none to skip)",
     )
-    p.add_argument("--no-peers", action="store_true", help="skip CBM3D, NLM, bicubic and cv2.inpaint")
+    p.add_argument("--no-peers", action="store_true", help="skip CBM3D, FFDNet, NLM, bicubic and cv2.inpaint")
+    p.add_argument(
+        "--no-whole-commands",
+        action="store_true",
+        help="skip the fresh-process ratios: a small inpaint against Pillow's read + write, a denoise against "
+        "FFDNet's whole process, the app's start against a minimal viewer",
+    )
     p.add_argument(
         "--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: the CPU, and CUDA too when present"
     )
@@ -80,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             memory_megapixels=None if args.memory_mp is None else tuple(args.memory_mp),
             peers=not args.no_peers,
+            whole_commands=not args.no_whole_commands,
             state=TaskState(printer),
         )
     finally:

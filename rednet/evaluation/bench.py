@@ -50,6 +50,7 @@ from rednet.evaluation.bench_machine import (
     weight_count,
 )
 from rednet.evaluation.bench_probe import _probe_args, _size_for, run_probe
+from rednet.evaluation.bench_ratios import whole_command_ratios
 from rednet.evaluation.bench_report import targets
 from rednet.progress import SubState, TaskState, ensure_state
 from rednet.tasks import get_task
@@ -143,7 +144,7 @@ def psnr_cost(case: Case, outputs: dict[str, np.ndarray]) -> dict | None:
 # --- peers ---------------------------------------------------------------------------------------
 def time_peers(clean: np.ndarray, state=None) -> list[dict]:
     """The classical tools on the same photo: seconds per megapixel (None with the reason if missing)."""
-    from rednet.evaluation.peers import bm3d_peer, nlm_peer, opencv_inpaint_peer
+    from rednet.evaluation.peers import bm3d_peer, ffdnet_peer, nlm_peer, opencv_inpaint_peer
     from rednet.tasks import degradations as deg
 
     h, w = clean.shape[:2]
@@ -152,6 +153,7 @@ def time_peers(clean: np.ndarray, state=None) -> list[dict]:
     sr_h, sr_w = sr.clean.shape[:2]
     peers = [
         ("CBM3D", "denoise", lambda: bm3d_peer(denoise.degraded, SIGMA), mp),
+        ("FFDNet (in this process)", "denoise", lambda: ffdnet_peer(denoise.degraded, SIGMA), mp),
         ("OpenCV non-local means", "denoise", lambda: nlm_peer(denoise.degraded, SIGMA), mp),
         ("bicubic x2", "sr", lambda: deg.bicubic_resize(sr.degraded, (sr_w, sr_h)), sr_h * sr_w / 1e6),
         (
@@ -184,9 +186,11 @@ def run_bench(
     memory_megapixels: tuple[float, ...] | None = None,
     photo_size: tuple[int, int] | None = None,
     peers: bool = True,
+    whole_commands: bool = True,
     state: TaskState | SubState | None = None,
 ) -> dict:
-    """Run everything; returns the JSON-able result (see `markdown` for the table)."""
+    """Run everything; returns the JSON-able result (see `markdown` for the table). `whole_commands`:
+    also the fresh-process ratios of `bench_ratios` (the I/O floor, FFDNet's process, the app)."""
     import torch
 
     from rednet.engine.device import cpu_has_fast_bf16, default_precision
@@ -289,6 +293,10 @@ def run_bench(
             startup.append(
                 {"model": bm.name, "megapixels": width * height / 1e6, **run_probe(args, kill_at_first_progress=True)}
             )
+        commands = None
+        if whole_commands:
+            state.report(0.97, "whole commands against the I/O floor, FFDNet's process and a minimal viewer")
+            commands = whole_command_ratios(folder / "commands", quick=quick, reps=1 if quick else 2)
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     info["load_after"] = list(load) if load else None
@@ -303,6 +311,7 @@ def run_bench(
         "models": rows,
         "peers": peer_rows,
         "startup": startup,
+        "whole_commands": commands,
         "quick": quick,
         "wall_s": time.perf_counter() - t_start,
     }

@@ -55,6 +55,16 @@ def targets(result: dict) -> list[dict]:
                         "met": probe["wall_s"] < 5 and probe["rc"] == 0,
                     }
                 )
+    for row in (result.get("whole_commands") or {}).get("rows", []):
+        if row["ratio"] is not None:
+            out.append(
+                {
+                    "target": f"{row['name']} <= {row['limit']:g}x {row['peer']}",
+                    "value": row["ratio"],
+                    "shown": f"{row['ratio']:.2f}x ({row['ours_s']:.2f} s / {row['peer_s']:.2f} s)",
+                    "met": row["met"],
+                }
+            )
     for s in result["startup"]:
         if s["startup_s"] is not None:
             out.append(
@@ -137,6 +147,22 @@ def markdown(result: dict) -> str:
             lines.append(
                 f"| {s['model']} | (start-up only) | {s['megapixels']:.2f} MP | — | — | — | — | "
                 f"{_f(s['startup_s'], '{:.2f} s')} | stopped |"
+            )
+    commands = result.get("whole_commands")
+    if commands:
+        lines += [
+            "",
+            "Whole commands, each in a fresh process (fastest of the runs), against what a user would "
+            f"otherwise run ({commands['photos']['source']}):",
+            "",
+            "| command | ours | against | theirs | ratio | target |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in commands["rows"]:
+            note = f" — {row['note']}" if row.get("note") else ""
+            lines.append(
+                f"| {row['name']} | {_f(row['ours_s'], '{:.2f} s')} | {row['peer']} | "
+                f"{_f(row['peer_s'], '{:.2f} s')} | {_f(row['ratio'], '{:.2f}x')}{note} | <= {row['limit']:g}x |"
             )
     if result["targets"]:
         lines += ["", "| target | this run | met |", "|---|---|---|"]

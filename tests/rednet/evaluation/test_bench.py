@@ -212,6 +212,7 @@ def _check_result(result, tasks, with_peers, with_memory):
     if with_peers:
         assert [p["peer"] for p in result["peers"]] == [
             "CBM3D",
+            "FFDNet (in this process)",
             "OpenCV non-local means",
             "bicubic x2",
             "cv2.inpaint (Telea)",
@@ -245,10 +246,17 @@ def test_quick_bench_cli_writes_json_and_markdown(tiny_models, tmp_path, capsys)
     assert table == capsys.readouterr().out.rstrip("\n") + "\n"
     assert "| model | task | source | FLOP/pixel |" in table and "tiny-denoise" in table
     assert "peak RSS" in table and "| target | this run | met |" in table
+    rows = result["whole_commands"]["rows"]
+    assert [r["peer"] for r in rows] == ["Pillow read + write", "FFDNet whole process", "minimal PySide6 viewer"]
+    for r in rows:  # each whole command ran, and so did what it is measured against
+        assert r["ours_s"] > 0 and r["peer_s"] > 0 and r["ratio"] == r["ours_s"] / r["peer_s"], r
+    assert "Whole commands, each in a fresh process" in table and "<= 1.5x Pillow read + write" in table
 
 
 def test_run_bench_with_peers_on_a_small_photo(tiny_models):
-    result = B.run_bench({"sr": str(tiny_models["sr"])}, quick=True, memory_megapixels=(), photo_size=(64, 48))
+    result = B.run_bench(
+        {"sr": str(tiny_models["sr"])}, quick=True, memory_megapixels=(), photo_size=(64, 48), whole_commands=False
+    )
     _check_result(result, ["sr"], with_peers=True, with_memory=False)
     assert all(p["s_per_mp"] is None or p["s_per_mp"] > 0 for p in result["peers"])
     md = bench_report.markdown(result)
