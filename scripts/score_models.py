@@ -6,7 +6,8 @@
 The very cases of `rednet eval` (rednet.evaluation.evaluate with peers=False: scikit-image's nine
 photos, long side 512, 8-bit inputs, the same corruptions and seeds), but no peers: seconds instead of
 minutes, so candidates can be compared after each stretch of training. The peers' figures come from
-`rednet eval`. A model may be a training checkpoint (.ckpt) of a run still going.
+`rednet eval`. A model may be a training checkpoint (.ckpt) of a run still going: its EMA weights
+(what the run will save) in the architecture of the shipped model of the task (what a warm start has).
 """
 
 from __future__ import annotations
@@ -21,8 +22,24 @@ from rednet.evaluation.evaluate import evaluate
 from rednet.tasks import TASK_NAMES
 
 
+def from_checkpoint(path: Path, task: str):
+    """A running warm-started training's EMA weights as a LoadedModel (in the shipped model's layout)."""
+    import copy
+
+    import torch
+
+    from rednet.models.registry import LoadedModel, default_model
+
+    shipped = default_model(task)
+    net = copy.deepcopy(shipped.net)
+    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["ema"])
+    return LoadedModel(net=net.eval(), descriptor=shipped.descriptor, path=Path(path))
+
+
 def score(task: str, model, long_side: int = 512, ensemble: bool = False) -> dict:
     start = time.perf_counter()
+    if model is not None and str(model).endswith(".ckpt"):
+        model = from_checkpoint(Path(model), task)
     rows = evaluate(
         (task,),
         long_side=long_side,
@@ -38,7 +55,7 @@ def score(task: str, model, long_side: int = 512, ensemble: bool = False) -> dic
             if r["kind"] == "ensemble":
                 settings[r["setting"]]["ensemble"] = r["ensemble_psnr"]
     return {
-        "model": str(model or "shipped"),
+        "model": str(getattr(model, "path", None) or model or "shipped"),
         "task": task,
         "settings": settings,
         "seconds": time.perf_counter() - start,

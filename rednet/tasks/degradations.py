@@ -52,6 +52,31 @@ def bicubic_resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.stack(planes, axis=-1).astype(np.float32)
 
 
+STRIP_PIXELS = 2_000_000  # an enlargement bigger than this is made in strips, checking for Cancel between
+
+
+def bicubic_enlarge(img: np.ndarray, size: tuple[int, int], check=None) -> np.ndarray:
+    """`bicubic_resize` for enlarging, in strips of output rows when the result is big, calling
+    `check()` between them (a 12 MP result takes a second or more in one go). Each strip samples the
+    whole photo, so the strips agree with one resize to float rounding (1e-7)."""
+    w, h = size
+    rows = max(1, STRIP_PIXELS // max(w, 1))
+    if check is None or h <= rows or (img.shape[1], img.shape[0]) == (w, h):
+        return bicubic_resize(img, size)
+    sy = img.shape[0] / h
+    out = np.empty((h, w, img.shape[2]), np.float32)
+    planes = [
+        Image.fromarray(np.ascontiguousarray(img[..., c], dtype=np.float32), mode="F") for c in range(img.shape[2])
+    ]
+    for y0 in range(0, h, rows):
+        check()
+        y1 = min(h, y0 + rows)
+        box = (0, y0 * sy, img.shape[1], y1 * sy)
+        for c, plane in enumerate(planes):
+            out[y0:y1, :, c] = np.asarray(plane.resize((w, y1 - y0), Image.Resampling.BICUBIC, box=box))
+    return out
+
+
 def downscaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
     return max(1, round(width / scale)), max(1, round(height / scale))
 

@@ -47,7 +47,7 @@ class SuperResolution(Task):
 
     def restore_pixels(self, photo, rgb, options, run, *, margin, state):
         size = self.output_size((photo.width, photo.height), options)
-        out = run(deg.bicubic_resize(rgb, size), state=state)
+        out = run(deg.bicubic_enlarge(rgb, size, check=state.check), state=state)
         alpha = photo.alpha
         if alpha is not None:
             alpha = np.clip(deg.bicubic_resize(alpha[..., None], size)[..., 0], 0.0, 1.0)

@@ -69,3 +69,18 @@ def test_text_mask_is_dilated():
     thin = deg.text_mask(64, 128, rng_a, words=3, dilate=0)
     thick = deg.text_mask(64, 128, rng_b, words=3, dilate=1)
     assert thick.sum() > thin.sum() and np.all(thick[thin])
+
+
+def test_a_big_enlargement_is_made_in_strips_that_agree_with_one_resize(monkeypatch):
+    from rednet.progress import Cancelled, TaskState
+
+    monkeypatch.setattr(deg, "STRIP_PIXELS", 800 * 50)  # strips of 50 rows
+    img = np.random.default_rng(0).random((150, 200, 3), dtype=np.float32)
+    checks = []
+    strips = deg.bicubic_enlarge(img, (800, 600), check=lambda: checks.append(1))
+    assert len(checks) == 12
+    assert float(np.abs(strips - deg.bicubic_resize(img, (800, 600))).max()) < 1e-5
+    state = TaskState()
+    state.cancel()
+    with pytest.raises(Cancelled):
+        deg.bicubic_enlarge(img, (800, 600), check=state.check)
