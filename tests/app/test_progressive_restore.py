@@ -167,3 +167,23 @@ def test_the_command_leaves_at_once_when_the_window_has_closed(monkeypatch):
     monkeypatch.setattr(app_main.os, "_exit", exits.append)
     app_main.run()
     assert exits == [3]
+
+
+def test_an_upscale_shows_its_tiles_over_the_enlarged_photo(window, make_photo, tiny_user_models, qtbot):
+    window.settings.set(S.TILE, TILE)
+    assert window.open_path(make_photo("small.png", w=80, h=60))
+    window.panel.set_task("sr")
+    choose_model(window, tiny_user_models["sr"])
+    window.panel.field("scale").spin.setValue(2.0)
+    wait_idle(qtbot, window)
+    window.compare.state.set_view(8.0, QPointF(70, 50))  # zoomed into a corner of the small photo
+    sizes, boxes = [], []
+    window.restorer.tile_ready.connect(
+        lambda _r, box, _i: (boxes.append(box), sizes.append(window.compare.canvas.image_size().toTuple()))
+    )
+    with qtbot.waitSignal(window.runner.done, timeout=20000):
+        assert window.start_restore()
+    assert set(sizes) == {(160, 120)}  # the preview is the result's size from the first tile on
+    assert overlaps(boxes[0], (80, 120, 120, 160))  # the same corner, in the result's pixels
+    assert window.compare.zoom() == pytest.approx(4.0)  # the view kept its region
+    assert (window.doc.current.width, window.doc.current.height) == (160, 120)
