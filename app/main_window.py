@@ -531,7 +531,11 @@ class MainWindow(QMainWindow):
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             warnings = rio.write_photo(
-                self.doc.current, path, jpeg_quality=self.settings.get(S.SAVE_JPEG_QUALITY), overwrite=True
+                self.doc.current,
+                path,
+                jpeg_quality=self.settings.get(S.SAVE_JPEG_QUALITY),
+                png_compression=self.settings.get(S.SAVE_PNG_COMPRESSION),
+                overwrite=True,
             )
         except (ImageWriteError, OSError, ValueError) as exc:
             QApplication.restoreOverrideCursor()

@@ -36,6 +36,8 @@ class Key:
 DEVICE = Key("run/device", "auto", str)
 TILE = Key("run/tile", 0, int, 0, 4096)  # 0 = automatic
 SAVE_JPEG_QUALITY = Key("save/jpeg_quality", 92, int, 1, 100)
+# write_photo's png_compression: "fast" (the default there too) or "small" (the smallest file, much slower)
+SAVE_PNG_COMPRESSION = Key("save/png_compression", "fast", str, choices=("fast", "small"))
 COMPARE_MODE = Key("view/compare_mode", "split", str, choices=("single", "split", "side-by-side"))
 MASK_OPACITY = Key("view/mask_opacity", 0.5, float, 0.05, 1.0)
 BRUSH_SIZE = Key("mask/brush_size", 24, int, 1, 500)
@@ -48,6 +50,7 @@ ALL_KEYS = (
     DEVICE,
     TILE,
     SAVE_JPEG_QUALITY,
+    SAVE_PNG_COMPRESSION,
     COMPARE_MODE,
     MASK_OPACITY,
     BRUSH_SIZE,

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         output_format=args.format,
         name_template=args.name,
         jpeg_quality=args.output_quality,
+        png_compression=args.png_compression,
         if_exists="skip" if args.skip_existing else "overwrite" if args.overwrite else "fail",
         **values,
     )

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         precision=None if args.precision == "auto" else args.precision,
         ensemble=args.ensemble,
         jpeg_quality=args.output_quality,
+        png_compression=args.png_compression,
         **values,
     )
     failed = 0

@@ -53,6 +53,7 @@ from rednet.io import (
 from rednet.io.atomic import atomic_write_bytes
 from rednet.io.safe_files import problem as _file_problem
 from rednet.io.temp_files import remove_stale
+from rednet.io.write import PNG_COMPRESSIONS
 from rednet.models.registry import LoadedModel, ModelError
 from rednet.progress import Cancelled, SubState, TaskState, ensure_state
 from rednet.tasks import get_task
@@ -125,6 +126,7 @@ class BatchJob:
     name_template: str = "{stem}"  # fields NAME_FIELDS; the extension is added
     if_exists: str = "fail"  # one of IF_EXISTS
     jpeg_quality: int = 95  # quality of JPEG / WebP outputs (1..100)
+    png_compression: str = "fast"  # PNG outputs: one of rednet.io.write.PNG_COMPRESSIONS
 
     def __post_init__(self) -> None:
         self.input_dir = Path(self.input_dir)
@@ -284,6 +286,10 @@ def validate_job(job: BatchJob) -> None:
         _check_shard(job.shard)
     if not 1 <= int(job.jpeg_quality) <= 100:
         raise UsageError(f"must be between 1 and 100, got {job.jpeg_quality}", option="output_quality")
+    if job.png_compression not in PNG_COMPRESSIONS:
+        raise UsageError(
+            f"must be one of {', '.join(PNG_COMPRESSIONS)}, got {job.png_compression!r}", option="png_compression"
+        )
     if job.tile is not None and int(job.tile) <= 0:
         raise UsageError(f"must be a positive whole number, got {job.tile}", option="tile")
     try:
@@ -469,6 +475,7 @@ def run_batch(
                         mask=mask,
                         state=file_state,
                         jpeg_quality=job.jpeg_quality,
+                        png_compression=job.png_compression,
                         overwrite=job.if_exists == "overwrite",
                         **options,
                     )

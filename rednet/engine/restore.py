@@ -16,6 +16,7 @@ import numpy as np
 from rednet.engine.progressive import Progressive
 from rednet.errors import UsageError
 from rednet.io import Photo, read_photo, write_photo
+from rednet.io.write import DEFAULT_PNG_COMPRESSION
 from rednet.models.registry import LoadedModel, default_model, default_model_path, load_model, resolve_model_path
 from rednet.progress import SubState, TaskState, ensure_state
 from rednet.tasks import TASK_NAMES, get_task
@@ -119,6 +120,7 @@ def restore_file(
     task: str,
     overwrite: bool = False,
     jpeg_quality: int = 95,
+    png_compression: str = DEFAULT_PNG_COMPRESSION,
     state: TaskState | SubState | None = None,
     photo: Photo | None = None,
     replace_input: bool = False,
@@ -127,7 +129,8 @@ def restore_file(
     """Read, restore and atomically write one photo; returns the result, whose `warnings` hold the
     reader's, the task's and the writer's. Never overwrites `src` unless `replace_input` (the user
     asked: the write is atomic, so the photo stays whole until the restored one replaces it); `dst`
-    only with `overwrite`. `photo`: `src` already read (the caller checked it first)."""
+    only with `overwrite`. `photo`: `src` already read (the caller checked it first).
+    `jpeg_quality` and `png_compression` are `write_photo`'s."""
     src, dst = Path(src), Path(dst)
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
         if not replace_input:
@@ -137,7 +140,7 @@ def restore_file(
     result = restore(photo, task, state=state, **options)
     if state is not None:
         state.check()  # cancelled after the last tile: still nothing is written
-    written = write_photo(result, dst, jpeg_quality=jpeg_quality, overwrite=overwrite)
+    written = write_photo(result, dst, jpeg_quality=jpeg_quality, png_compression=png_compression, overwrite=overwrite)
     return _with_writer_warnings(result, written)
 
 

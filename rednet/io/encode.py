@@ -34,17 +34,19 @@ _WEBP_MAX_SIDE = 16383
 _PNG_MAX_ICC = PngImagePlugin.MAX_TEXT_CHUNK
 
 
-def encode_readable(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str) -> bytes:
+def encode_readable(
+    photo: Photo, fmt: str, quality: int, warnings: list[str], name: str, png_compression: str = "fast"
+) -> bytes:
     """`encode`, then the promise that we can read the file back: its header and metadata are
     parsed as `read_photo` will; if they cannot be, the metadata is left out (with a warning)."""
-    data = encode(photo, fmt, quality, warnings, name)
+    data = encode(photo, fmt, quality, warnings, name, png_compression)
     problem = _unreadable_header(data, fmt)
     if problem is None:
         return data
     if photo.exif is None and photo.icc is None:
         raise ValueError(f"the encoded {fmt} file could not be read back ({problem})")
     warnings.append(f"the EXIF data and colour profile could not be stored in a readable {fmt} file and were left out")
-    data = encode(photo.replace(exif=None, icc=None), fmt, quality, [], name)
+    data = encode(photo.replace(exif=None, icc=None), fmt, quality, [], name, png_compression)
     problem = _unreadable_header(data, fmt)
     if problem is not None:
         raise ValueError(f"the encoded {fmt} file could not be read back ({problem})")
@@ -72,24 +74,17 @@ def _too_large_note(what: str, size: int, fmt_name: str, limit: int) -> str:
     )
 
 
-def encode(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str) -> bytes:
-    """The file's bytes in `fmt` ("PNG", "JPEG", "TIFF", "WEBP" or "BMP"); notes go to `warnings`."""
+def encode(
+    photo: Photo, fmt: str, quality: int, warnings: list[str], name: str, png_compression: str = "fast"
+) -> bytes:
+    """The file's bytes in `fmt` ("PNG", "JPEG", "TIFF", "WEBP" or "BMP"); notes go to `warnings`.
+    `png_compression`: a key of `png.COMPRESSIONS` (PNG only)."""
     exif = exif_for_write(photo.exif, warnings)
     h, w = photo.pixels.shape[:2]
     buf = io.BytesIO()
 
     if fmt == "PNG":
-        if photo.bit_depth == 16:
-            arr = _layout(photo, bits=16, keep_alpha=True)
-            channels = 1 if arr.ndim == 2 else arr.shape[2]
-            return png.insert_metadata(
-                png.encode_png16(arr), _png_icc(icc_for(photo.icc, channels, warnings), warnings), exif
-            )
-        arr = _layout(photo, bits=8, keep_alpha=True)
-        channels = 1 if arr.ndim == 2 else arr.shape[2]
-        icc = _png_icc(icc_for(photo.icc, channels, warnings), warnings)
-        Image.fromarray(arr).save(buf, "PNG", **_meta(icc, exif))
-        return buf.getvalue()
+        return _encode_png(photo, exif, png.COMPRESSIONS[png_compression], warnings)
 
     if fmt == "TIFF":
         bits = 16 if photo.bit_depth == 16 else 8
@@ -138,21 +133,44 @@ def encode(photo: Photo, fmt: str, quality: int, warnings: list[str], name: str)
     return buf.getvalue()
 
 
+def _encode_png(photo: Photo, exif: bytes | None, compression: png.Compression, warnings: list[str]) -> bytes:
+    bits = 16 if photo.bit_depth == 16 else 8
+    arr = _layout(photo, bits=bits, keep_alpha=True)
+    channels = 1 if arr.ndim == 2 else arr.shape[2]
+    icc = _png_icc(icc_for(photo.icc, channels, warnings), warnings)
+    if bits == 16:
+        return png.insert_metadata(png.encode_png16(arr, compression.level16), icc, exif)
+    buf = io.BytesIO()
+    options = {"compress_level": compression.level8, "compress_type": compression.strategy8}
+    Image.fromarray(arr).save(buf, "PNG", **options, **_meta(icc, exif))
+    return buf.getvalue()
+
+
 def _layout(photo: Photo, *, bits: int, keep_alpha: bool, force_rgb: bool = False) -> np.ndarray:
-    """Interleaved integer samples: HxW (gray), HxWx2 (gray+alpha), HxWx3 or HxWx4."""
+    """Interleaved integer samples: HxW (gray), HxWx2 (gray+alpha), HxWx3 or HxWx4. The planes are
+    quantized straight into the result: no full-size float copy of the photo on the way."""
     pixels = photo.pixels
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     alpha = photo.alpha
     if alpha is not None and not keep_alpha:
-        a = np.clip(np.nan_to_num(alpha.astype(np.float32)), 0.0, 1.0)[:, :, None]
-        pixels = pixels * a + (1.0 - a)  # composite over white
-        alpha = None
+        pixels, alpha = _over_white(pixels, alpha), None
     if force_rgb and pixels.shape[2] == 1:
-        pixels = np.repeat(pixels, 3, axis=2)
-    planes = pixels if alpha is None else np.concatenate([pixels, alpha[:, :, None]], axis=2)
-    out = quantize(planes, bits)
+        pixels = np.broadcast_to(pixels, pixels.shape[:2] + (3,))  # a view: quantize writes the copy
+    h, w, c = pixels.shape
+    out = np.empty((h, w, c + (alpha is not None)), np.uint8 if bits == 8 else np.uint16)
+    quantize(pixels, bits, out=out[:, :, :c])
+    if alpha is not None:
+        quantize(alpha, bits, out=out[:, :, c])
     return out[:, :, 0] if out.shape[2] == 1 else out
+
+
+def _over_white(pixels: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The photo composited over white (for formats without alpha); NaN alpha counts as 0."""
+    a = alpha.astype(np.float32)  # a copy: the photo's alpha is never touched
+    np.fmin(np.fmax(a, np.float32(0.0), out=a), np.float32(1.0), out=a)
+    a = a[:, :, None]
+    return pixels * a + (1.0 - a)
 
 
 def _png_icc(icc: bytes | None, warnings: list[str]) -> bytes | None:

@@ -173,3 +173,15 @@ def test_no_prompt_without_a_result(window, make_photo, dialogs):
     window.open_path(make_photo("plain.png"))
     assert window.close()
     assert dialogs.named("ask_save_discard_cancel") == []
+
+
+def test_the_png_compression_preference_reaches_the_writer(restored, dialogs, tmp_path, monkeypatch):
+    import app.main_window as mw
+
+    seen = []
+    real = mw.rio.write_photo
+    monkeypatch.setattr(mw.rio, "write_photo", lambda *a, **kw: (seen.append(kw["png_compression"]), real(*a, **kw))[1])
+    restored.settings.set(S.SAVE_PNG_COMPRESSION, "small")
+    dialogs.answer("ask_save_path", str(tmp_path / "small.png"))
+    assert restored.save_as()
+    assert seen == ["small"] and read_photo(tmp_path / "small.png").width == W

@@ -117,8 +117,10 @@ def test_preferences_dialog_lists_devices_and_saves(window, qtbot):
     dlg.jpeg_spin.setValue(80)
     dlg.compare_combo.setCurrentIndex(dlg.compare_combo.findData("side-by-side"))
     dlg.opacity_spin.setValue(0.3)
+    dlg.png_combo.setCurrentIndex(dlg.png_combo.findData("small"))
     dlg.accept()
     fresh = S.Settings()
+    assert fresh.get(S.SAVE_PNG_COMPRESSION) == "small"
     assert fresh.get(S.DEVICE) == "cpu" and fresh.get(S.TILE) == 128
     assert fresh.get(S.SAVE_JPEG_QUALITY) == 80 and fresh.get(S.COMPARE_MODE) == "side-by-side"
     assert window.compare.canvas.mask_opacity == pytest.approx(0.3)
