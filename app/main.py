@@ -118,7 +118,9 @@ def create_application(argv0: str | None = None):
 def _probe_shown(app) -> None:
     import time
 
-    print(f"REDNET_PHOTO_SHOWN {time.time():.6f}", flush=True)
+    from rednet.evaluation.bench_ratios import SHOWN  # what `rednet bench` waits for
+
+    print(f"{SHOWN} {time.time():.6f}", flush=True)
     app.quit()
 
 

@@ -73,7 +73,6 @@ class ImageCanvas(QWidget):
         self._drag_start = QPointF()
         self._drag_center = QPointF()
         self._scaled_cache: dict[tuple[int, float], QImage] = {}
-        self._enlarged_cache: tuple | None = None  # (key, the visible part scaled up)
         self._painted_photo = False
 
     # ---------------------------------------------------------------- content
@@ -223,30 +222,19 @@ class ImageCanvas(QWidget):
             scaled = self._scaled_for(pm, z)
             p.drawImage(QPoint(int(o.x()), int(o.y())), scaled)
             return
-        # Enlarged: only the visible part, scaled here (nearest neighbour) and drawn 1:1, from a cache
-        # that a moving brush or loupe reuses, so a repaint costs one unscaled draw.
-        p.drawImage(*self._enlarged_part(pm, z))
-
-    def _enlarged_part(self, pm: QImage, zoom: float) -> tuple[QPoint, QImage]:
-        """Where to draw, and the visible whole pixels of `pm` scaled by `zoom` (cached for the last
-        view)."""
-        s = self.image_size()
-        sx, sy = pm.width() / max(s.width(), 1), pm.height() / max(s.height(), 1)
-        top_left = self.widget_to_image(QPointF(0, 0))
-        bottom_right = self.widget_to_image(QPointF(self.width(), self.height()))
-        # the visible part in `pm`'s own pixels, grown to whole pixels
-        x0, y0 = max(0, math.floor(top_left.x() * sx)), max(0, math.floor(top_left.y() * sy))
-        x1, y1 = min(pm.width(), math.ceil(bottom_right.x() * sx)), min(pm.height(), math.ceil(bottom_right.y() * sy))
-        if x1 <= x0 or y1 <= y0:
-            return QPoint(0, 0), QImage()
-        at = self.image_to_widget(QPointF(x0 / sx, y0 / sy))
-        size = (round((x1 - x0) / sx * zoom), round((y1 - y0) / sy * zoom))
-        key = (pm.cacheKey(), x0, y0, x1, y1, size)
-        if self._enlarged_cache is None or self._enlarged_cache[0] != key:
-            crop = pm.copy(x0, y0, x1 - x0, y1 - y0)
-            scaled = crop.scaled(*size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
-            self._enlarged_cache = (key, scaled)
-        return QPoint(round(at.x()), round(at.y())), self._enlarged_cache[1]
+        # Enlarged: draw only the visible part, nearest-neighbour.
+        src = self.visible_image_rect()
+        if src.isEmpty():
+            return
+        src = QRectF(
+            QPointF(math.floor(src.left()), math.floor(src.top())),
+            QPointF(math.ceil(src.right()), math.ceil(src.bottom())),
+        )
+        target = self.image_to_widget_rect(src)
+        sx = pm.width() / s.width()
+        sy = pm.height() / s.height()
+        source = QRectF(src.left() * sx, src.top() * sy, src.width() * sx, src.height() * sy)
+        p.drawImage(target, pm, source)
 
     def _draw_tag(self, p: QPainter, text: str, right: bool) -> None:
         fm = p.fontMetrics()

@@ -391,7 +391,9 @@ class BatchDialog(QDialog):
             name_template=self.template_edit.text(),
             if_exists=self.exists_combo.currentData(),
             jpeg_quality=int(self.jpeg_quality_spin.value()),
-            png_compression=self.settings.get(S.SAVE_PNG_COMPRESSION) if self.settings is not None else "fast",
+            png_compression=self.settings.get(S.SAVE_PNG_COMPRESSION)
+            if self.settings is not None
+            else S.SAVE_PNG_COMPRESSION.default,
         )
 
     # ================================================================== running

@@ -53,7 +53,7 @@ from rednet.io import (
 from rednet.io.atomic import atomic_write_bytes
 from rednet.io.safe_files import problem as _file_problem
 from rednet.io.temp_files import remove_stale
-from rednet.io.write import PNG_COMPRESSIONS
+from rednet.io.write import DEFAULT_PNG_COMPRESSION, PNG_COMPRESSIONS
 from rednet.models.registry import LoadedModel, ModelError
 from rednet.progress import Cancelled, SubState, TaskState, ensure_state
 from rednet.tasks import get_task
@@ -126,7 +126,7 @@ class BatchJob:
     name_template: str = "{stem}"  # fields NAME_FIELDS; the extension is added
     if_exists: str = "fail"  # one of IF_EXISTS
     jpeg_quality: int = 95  # quality of JPEG / WebP outputs (1..100)
-    png_compression: str = "fast"  # PNG outputs: one of rednet.io.write.PNG_COMPRESSIONS
+    png_compression: str = DEFAULT_PNG_COMPRESSION  # PNG outputs: one of rednet.io.write.PNG_COMPRESSIONS
 
     def __post_init__(self) -> None:
         self.input_dir = Path(self.input_dir)
