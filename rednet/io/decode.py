@@ -41,8 +41,9 @@ def needs_opencv(im: Image.Image, data: bytes, fmt: str | None) -> bool:
 
 def decode_pillow(
     im: Image.Image, icc: bytes | None, warnings: list[str], name: str, path: Path
-) -> tuple[np.ndarray, np.ndarray | None, int, bytes | None]:
-    """(pixels, alpha, bit depth, ICC profile): the profile is dropped when CMYK became sRGB."""
+) -> tuple[np.ndarray, np.ndarray | None, int, bytes | None, np.ndarray | None]:
+    """(pixels, alpha, bit depth, ICC profile, 8-bit samples or None): the profile is dropped when
+    CMYK became sRGB; the samples are the uint8 array the floats came from (see Photo.samples8)."""
     im.load()
     mode = im.mode
     has_transparency = "transparency" in im.info
@@ -77,16 +78,17 @@ def decode_pillow(
         mode = "RGB"
 
     arr = np.asarray(im)
+    samples8 = arr if arr.ndim == 3 else arr[:, :, None]
     if mode in ("L", "RGB"):
-        return to_float(arr, 255), None, 8, icc
+        return to_float(arr, 255), None, 8, icc, samples8
     if mode in ("LA", "RGBA"):
-        return to_float(arr[..., :-1], 255), to_float(arr[..., -1], 255)[..., 0], 8, icc
+        return to_float(arr[..., :-1], 255), to_float(arr[..., -1], 255)[..., 0], 8, icc, samples8
     if mode.startswith("I;16"):
-        return to_float(arr.astype(np.uint16), 65535), None, 16, icc
+        return to_float(arr.astype(np.uint16), 65535), None, 16, icc, None
     if mode == "I":
-        return to_float(np.clip(arr, 0, 65535), 65535), None, 16, icc
+        return to_float(np.clip(arr, 0, 65535), 65535), None, 16, icc, None
     # "F": float data, clipped to 0..1
-    return float_to_unit(arr), None, 16, icc
+    return float_to_unit(arr), None, 16, icc, None
 
 
 def _channels_equal(arr: np.ndarray) -> bool:

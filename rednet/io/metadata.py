@@ -25,6 +25,7 @@ __all__ = [
     "reset_orientation",
     "without_orientation",
     "apply_orientation",
+    "upright",
     "icc_for",
     "exif_for_write",
 ]
@@ -167,14 +168,21 @@ def apply_orientation(
     pixels: np.ndarray, alpha: np.ndarray | None, exif: bytes | None
 ) -> tuple[np.ndarray, np.ndarray | None, bytes | None]:
     """Pixels and alpha turned upright as the EXIF orientation says, and the EXIF reset to 1."""
+    (pixels, alpha), exif = upright((pixels, alpha), exif)
+    return pixels, alpha, exif
+
+
+def upright(
+    arrays: tuple[np.ndarray | None, ...], exif: bytes | None
+) -> tuple[tuple[np.ndarray | None, ...], bytes | None]:
+    """Arrays of one image (None skipped) turned upright as the EXIF orientation says, and the
+    EXIF reset to 1."""
     if exif is None:
-        return pixels, alpha, exif
+        return arrays, exif
     exif, orientation = reset_orientation(exif)
     if orientation in (2, 3, 4, 5, 6, 7, 8):
-        pixels = np.ascontiguousarray(_orient(pixels, orientation))
-        if alpha is not None:
-            alpha = np.ascontiguousarray(_orient(alpha, orientation))
-    return pixels, alpha, exif
+        arrays = tuple(None if a is None else np.ascontiguousarray(_orient(a, orientation)) for a in arrays)
+    return arrays, exif
 
 
 def _orient(a: np.ndarray, orientation: int) -> np.ndarray:

@@ -32,6 +32,10 @@ class Photo:
     jpeg_quality: quality estimated from the JPEG quantization tables, or None.
     path:         the file it was read from, or None.
     warnings:     things the user should know about how it was read (e.g. only the first frame).
+    samples8:     the file's own 8-bit samples, upright, when the pixels (and alpha) are exactly
+                  them / 255: uint8 HxWxC, C = the pixels' channels plus one for alpha. Kept so a
+                  window can show a big photo at once instead of converting the floats back; None
+                  for everything else, and `replace` drops it when the pixels or alpha change.
     """
 
     pixels: np.ndarray
@@ -43,6 +47,7 @@ class Photo:
     jpeg_quality: int | None = None
     path: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    samples8: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         pixels = np.asarray(self.pixels, dtype=np.float32)
@@ -63,6 +68,13 @@ class Photo:
                     f"pixels, got shape {alpha.shape}"
                 )
             self.alpha = alpha
+        if self.samples8 is not None:
+            channels = pixels.shape[2] + (self.alpha is not None)
+            if self.samples8.dtype != np.uint8 or self.samples8.shape != (*pixels.shape[:2], channels):
+                raise ValueError(
+                    f"Photo.samples8 must be uint8 of shape {(*pixels.shape[:2], channels)}, got "
+                    f"{self.samples8.dtype} {self.samples8.shape}"
+                )
         if self.bit_depth not in (8, 16):
             raise ValueError(f"Photo.bit_depth must be 8 or 16, got {self.bit_depth!r}")
         if self.path is not None and not isinstance(self.path, Path):
@@ -86,8 +98,10 @@ class Photo:
 
     def replace(self, **changes: Any) -> "Photo":
         """A copy with some fields changed (arrays not named are shared; the warnings list is
-        copied)."""
+        copied). New pixels or alpha drop `samples8`, which no longer matches them."""
         changes.setdefault("warnings", list(self.warnings))
+        if "pixels" in changes or "alpha" in changes:
+            changes.setdefault("samples8", None)
         return dataclasses.replace(self, **changes)
 
 

@@ -21,6 +21,7 @@ import io
 import os
 import re
 import struct
+import threading
 import zlib
 from pathlib import Path
 
@@ -84,13 +85,34 @@ def read_image(path: Path, kind: str) -> Photo:
 
 def _read_photo_data(data: bytes, path: Path, name: str) -> Photo:
     sniffed = _sniff_format(data)
+    if sniffed != "PNG":
+        return _open_and_decode(data, path, name, sniffed)
+    # The completeness check inflates the image data a second time: it runs on its own thread beside
+    # the decoder (zlib and Pillow let go of the GIL), and its message wins when both fail.
+    failure: list[ImageReadError] = []
+
+    def check() -> None:
+        try:
+            png.check_complete(data, name, path, limits.MAX_PIXELS)
+        except ImageReadError as exc:
+            failure.append(exc)
+
+    checker = threading.Thread(target=check, name="png-check", daemon=True)
+    checker.start()
+    try:
+        photo = _open_and_decode(data, path, name, sniffed)
+    finally:
+        checker.join()
+        if failure:
+            raise failure[0]
+    return photo
+
+
+def _open_and_decode(data: bytes, path: Path, name: str, sniffed: str | None) -> Photo:
     # TIFF decoders (Pillow, libtiff inside OpenCV) apply the orientation tag themselves, some
     # paths only sometimes: decode a copy with the tag set to 1 and orient the pixels here, as for
     # every other format.
     pixel_data = metadata.without_orientation(data) if sniffed == "TIFF" else data
-
-    if sniffed == "PNG":
-        png.check_complete(data, name, path, limits.MAX_PIXELS)
     try:
         try:
             im = Image.open(io.BytesIO(pixel_data), formats=_pillow_formats())
@@ -280,11 +302,12 @@ def _decode(im: Image.Image, data: bytes, pixel_data: bytes, path: Path, name: s
         if fmt == "TIFF" and im.tag_v2.get(262) == 5:
             raise ImageReadError(f"{name}: CMYK TIFF files with more than 8 bits per channel are not supported", path)
         pixels, alpha, bit_depth = decode_opencv(pixel_data, name, path, gray_hint)
+        samples8 = None
     else:
-        pixels, alpha, bit_depth, icc = decode_pillow(im, icc, warnings, name, path)
+        pixels, alpha, bit_depth, icc, samples8 = decode_pillow(im, icc, warnings, name, path)
 
     exif = metadata.normalize_exif(raw_exif, warnings)
-    pixels, alpha, exif = metadata.apply_orientation(pixels, alpha, exif)
+    (pixels, alpha, samples8), exif = metadata.upright((pixels, alpha, samples8), exif)
 
     return Photo(
         pixels=pixels,
@@ -296,6 +319,7 @@ def _decode(im: Image.Image, data: bytes, pixel_data: bytes, path: Path, name: s
         jpeg_quality=jpeg_quality,
         path=path,
         warnings=warnings,
+        samples8=samples8,
     )
 
 
