@@ -149,7 +149,7 @@ def finish_message(result, task: str, skipped: list[str]) -> str:
     stopped = STOP_REASONS.get(result.stopped, result.stopped)
     lines = [
         f"Saved “{name}”: validation {result.val_psnr_before:.2f} → {result.val_psnr:.2f} dB "
-        f"after {result.steps} steps in {_short_time(result.wall_s)} ({stopped}).",
+        f"after {result.steps} step{'' if result.steps == 1 else 's'} in {_short_time(result.wall_s)} ({stopped}).",
         f"It is now the selected {get_task(task).title} model in the main window; to switch back, "
         "choose another model in the Restore panel's Model list.",
     ]

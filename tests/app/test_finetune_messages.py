@@ -100,3 +100,18 @@ def test_the_finish_message_says_the_new_model_is_selected(window, qtbot, monkey
     )
     assert window.panel.task() == "denoise" and window.panel.model() == str(output_path("my-scans"))
     qtbot.waitUntil(lambda: not dlg.preview.busy, timeout=30000)
+
+
+def test_a_one_step_run_says_step(tmp_path):
+    result = TrainResult(
+        path=tmp_path / "one.safetensors",
+        steps=1,
+        wall_s=4.0,
+        input_psnr=19.0,
+        val_psnr_before=20.0,
+        val_psnr=20.1,
+        stopped="iterations",
+        history=[],
+    )
+    saved = finetune_window.finish_message(result, "denoise", []).split("\n")[0]
+    assert saved.endswith("after 1 step in 4 s (all steps done).")
