@@ -127,6 +127,11 @@ def _probe_shown(app) -> None:
 def main(argv: list[str] | None = None) -> int:
     ensure_stdio()
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    prefetch = None
+    if args.photo and not args.selftest:
+        from app.services.prefetch import PhotoPrefetch
+
+        prefetch = PhotoPrefetch(args.photo)  # decodes while the window's modules load
 
     from app.main_window import MainWindow  # the composition root: the only module that builds the window
 
@@ -143,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     if args.photo:
-        QTimer.singleShot(0, lambda: window.open_path(args.photo))
+        QTimer.singleShot(0, lambda: window.open_path(args.photo, prefetch.read))
     if args.startup_probe:
         window.compare.canvas.first_photo_painted.connect(lambda: _probe_shown(app))
     else:

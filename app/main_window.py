@@ -247,8 +247,9 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == "discard"
 
-    def open_path(self, path: str | Path) -> bool:
-        return self.sources.open_path(path)
+    def open_path(self, path: str | Path, read=None) -> bool:
+        """Open a photo file (`read`: how to read it, default `rednet.io.read_photo`)."""
+        return self.sources.open_path(path, read)
 
     def open_sample(self, sample) -> bool:
         """Open a bundled sample ready for the task it shows off (with its mask, for inpainting)."""

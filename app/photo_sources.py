@@ -53,13 +53,14 @@ class PhotoSources(QObject):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | Path) -> bool:
+    def open_path(self, path: str | Path, read: Callable[[Path], rio.Photo] | None = None) -> bool:
+        """Open a photo file; `read` (default `rednet.io.read_photo`) is how it is read."""
         if self._busy():
             self.message.emit("Wait for the running restore to finish, or cancel it.", 6000)
             return False
         path = Path(path)
         try:
-            photo = rio.read_photo(path)
+            photo = (read or rio.read_photo)(path)
         except (ImageReadError, OSError, ValueError) as exc:
             dialogs.show_error(self._parent, "Cannot open photo", str(exc))
             if str(path.resolve()) in self.recent.paths and not path.exists():
