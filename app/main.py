@@ -94,6 +94,17 @@ def x11_defaults() -> None:
         os.environ.setdefault("QT_XCB_NO_MITSHM", "1")
 
 
+def import_core_first() -> None:
+    """The core's modules (numpy, Pillow, OpenCV, rednet) before any of Qt's. PySide6 replaces
+    `__import__` and reads the source of every module imported after it (for its opt-in
+    `__feature__` syntax): 0.1 s at start-up for modules that never use Qt. Also, the photo
+    prefetch thread then decodes without importing anything beside the main thread."""
+    import rednet.engine.batch  # noqa: F401 - imported for their side effect: loaded before Qt
+    import rednet.io  # noqa: F401
+    import rednet.models.registry  # noqa: F401
+    import rednet.tasks  # noqa: F401
+
+
 def create_application(argv0: str | None = None):
     """The QApplication with the app's names, icon and theme (shared by the window and the self-test)."""
     from PySide6.QtWidgets import QApplication
@@ -127,11 +138,12 @@ def _probe_shown(app) -> None:
 def main(argv: list[str] | None = None) -> int:
     ensure_stdio()
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    import_core_first()
     prefetch = None
     if args.photo and not args.selftest:
         from app.services.prefetch import PhotoPrefetch
 
-        prefetch = PhotoPrefetch(args.photo)  # decodes while the window's modules load
+        prefetch = PhotoPrefetch(args.photo)  # decodes while Qt and the window's modules load
 
     from app.main_window import MainWindow  # the composition root: the only module that builds the window
 

@@ -26,7 +26,18 @@ import zlib
 from pathlib import Path
 
 import cv2
-from PIL import Image, TiffImagePlugin, UnidentifiedImageError
+
+# The plugins of the formats we read, by name: Image.init() would import all forty (30 ms at start-up).
+from PIL import (  # noqa: F401
+    BmpImagePlugin,
+    GifImagePlugin,
+    Image,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    UnidentifiedImageError,
+    WebPImagePlugin,
+)
 
 from rednet.errors import ImageReadError
 from rednet.io import limits, metadata, png
@@ -164,9 +175,6 @@ def _read_bytes(path: Path, name: str, kind: str = "photo") -> bytes:
 
 
 def _pillow_formats() -> list[str]:
-    # Only the plugins of the formats we read: Image.init() would import all forty (30 ms at start-up).
-    from PIL import BmpImagePlugin, GifImagePlugin, JpegImagePlugin, PngImagePlugin, WebPImagePlugin  # noqa: F401
-
     return [fmt for fmt in _PIL_FORMATS if fmt in Image.OPEN]
 
 
