@@ -86,7 +86,7 @@ class MaskLayer(QObject):
 
     def coverage(self) -> float:
         a = self.to_array()
-        return float(a.mean()) if a.size else 0.0
+        return np.count_nonzero(a) / a.size if a.size else 0.0  # a bool mean goes through float64
 
     # ------------------------------------------------------------------ painting
     def paint_segment(self, p0: QPointF, p1: QPointF, size: float, erase: bool = False) -> QRect:
