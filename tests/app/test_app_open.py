@@ -46,12 +46,14 @@ def test_cancelled_open_dialog_changes_nothing(window, dialogs):
 
 
 def _drop(window, mime: QMimeData) -> tuple[QDragEnterEvent, QDropEvent]:
-    pos = QPointF(window.width() / 2, window.height() / 2)
+    pos = QPoint(window.width() // 2, window.height() // 2)  # QDragEnterEvent takes a QPoint
     enter = QDragEnterEvent(
         pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(window, enter)
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     if enter.isAccepted():
         QApplication.sendEvent(window, drop)
     return enter, drop
@@ -72,14 +74,14 @@ def test_a_drop_proposed_as_a_move_is_accepted_as_a_copy(window, make_photo, qtb
     path = make_photo("moved.png")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    pos = QPointF(window.width() / 2, window.height() / 2)
+    pos = QPoint(window.width() // 2, window.height() // 2)  # QDragEnterEvent takes a QPoint
     both = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
     buttons, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     enter = QDragEnterEvent(pos, both, mime, buttons, none)
     enter.setDropAction(Qt.DropAction.MoveAction)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted() and enter.dropAction() == Qt.DropAction.CopyAction
-    drop = QDropEvent(pos, both, mime, buttons, none)
+    drop = QDropEvent(QPointF(pos), both, mime, buttons, none)
     drop.setDropAction(Qt.DropAction.MoveAction)
     QApplication.sendEvent(window, drop)
     assert drop.isAccepted() and drop.dropAction() == Qt.DropAction.CopyAction

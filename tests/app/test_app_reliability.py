@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEventLoop, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QEventLoop, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -57,14 +57,16 @@ def corpus(tmp_path_factory) -> dict[str, B.ImageCase]:
 def drop_file(window, path: Path) -> bool:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    pos = QPointF(window.width() / 2, window.height() / 2)
+    pos = QPoint(window.width() // 2, window.height() // 2)  # QDragEnterEvent takes a QPoint
     enter = QDragEnterEvent(
         pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(window, enter)
     if not enter.isAccepted():
         return False
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, drop)
     return drop.isAccepted()
 
