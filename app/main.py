@@ -105,6 +105,21 @@ def import_core_first() -> None:
     import rednet.tasks  # noqa: F401
 
 
+BROKEN_BINDINGS = {"6.12.0": "drops a reference to None on every call, and the window aborts after a few minutes"}
+
+
+def bindings_warning() -> str | None:
+    """One line about installed Qt bindings known to break the window (pyproject.toml excludes them;
+    an environment made otherwise may still have them)."""
+    import PySide6
+
+    why = BROKEN_BINDINGS.get(PySide6.__version__)
+    if why is None:
+        return None
+    version = PySide6.__version__
+    return f"{APP_ID}: PySide6 {version} {why}; install another: pip install 'PySide6-Essentials!={version}'"
+
+
 def create_application(argv0: str | None = None):
     """The QApplication with the app's names, icon and theme (shared by the window and the self-test)."""
     from PySide6.QtWidgets import QApplication
@@ -157,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from app.services.preload import preload_engine
 
+    warning = bindings_warning()
+    if warning:
+        print(warning, file=sys.stderr)
     app = create_application()
     window = MainWindow()
     window.show()
