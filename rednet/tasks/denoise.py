@@ -36,7 +36,11 @@ class Denoise(Task):
     )
     descriptor_ranges = {"sigma_range": (0.0, SIGMA_MAX)}
     example = {"sigma": 25.0}
-    gray_fraction = 0.2
+    gray_fraction = 0.3
+    # Half the training patches draw sigma from the low range: under an MSE loss the high-sigma patches'
+    # larger errors otherwise dominate the gradient, and low sigma is where the classical peers are strongest.
+    low_sigma_fraction = 0.5
+    low_sigma_max = 30.0
 
     def step_label(self, options: dict) -> str:
         s = options.get("sigma")
@@ -65,7 +69,8 @@ class Denoise(Task):
         if gray:
             clean = gray_copy(clean)
         target = clean[:patch, :patch]
-        sigma = float(rng.uniform(0.0, SIGMA_MAX))
+        low = rng.random() < self.low_sigma_fraction
+        sigma = float(rng.uniform(0.0, self.low_sigma_max if low else SIGMA_MAX))
         noisy = deg.add_gaussian_noise(target[..., :1] if gray else target, sigma, rng)
         noisy = np.repeat(noisy, 3, axis=2) if gray else noisy
         return self.network_input(noisy, sigma=sigma), target
