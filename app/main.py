@@ -113,10 +113,10 @@ def bindings_warning() -> str | None:
     an environment made otherwise may still have them)."""
     import PySide6
 
-    why = BROKEN_BINDINGS.get(PySide6.__version__)
+    version = PySide6.__version__
+    why = BROKEN_BINDINGS.get(version)
     if why is None:
         return None
-    version = PySide6.__version__
     return f"{APP_ID}: PySide6 {version} {why}; install another: pip install 'PySide6-Essentials!={version}'"
 
 

@@ -21,6 +21,21 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
     return scratch.astype(np.uint8)
 
 
+def _qimage_of(samples: np.ndarray, fmt: QImage.Format) -> QImage:
+    """A QImage owning a copy of uint8 HxW or HxWxC samples laid out as `fmt`."""
+    buf = np.ascontiguousarray(samples)
+    h, w = buf.shape[:2]
+    return QImage(buf.data, w, h, buf.strides[0], fmt).copy()  # detach from the numpy buffer
+
+
+def _samples_of(image: QImage, channels: int) -> np.ndarray:
+    """A read-only HxWxC view on an 8-bit image's bytes (its lines may be padded); valid while the
+    image lives."""
+    w, h, line = image.width(), image.height(), image.bytesPerLine()
+    rows = np.frombuffer(image.constBits(), dtype=np.uint8, count=line * h).reshape(h, line)
+    return rows[:, : w * channels].reshape(h, w, channels)
+
+
 def pixels_to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
     """A QImage (owning its data) from float pixels HxW, HxWx1 or HxWx3 and an optional HxW alpha."""
     a = np.asarray(pixels)
@@ -30,19 +45,12 @@ def pixels_to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QIm
         raise ValueError(f"cannot display an image of shape {a.shape}")
     if a.ndim == 3 and a.shape[2] == 4:
         a, alpha = a[:, :, :3], a[:, :, 3]
-    h, w = a.shape[:2]
     if alpha is not None:
         rgb = a if a.ndim == 3 else np.repeat(a[:, :, None], 3, axis=2)
-        buf = np.ascontiguousarray(np.dstack([_to_uint8(rgb), _to_uint8(np.asarray(alpha))]))
-        fmt = QImage.Format.Format_RGBA8888
-    elif a.ndim == 2:
-        buf = np.ascontiguousarray(_to_uint8(a))
-        fmt = QImage.Format.Format_Grayscale8
-    else:
-        buf = np.ascontiguousarray(_to_uint8(a))
-        fmt = QImage.Format.Format_RGB888
-    image = QImage(buf.data, w, h, buf.strides[0], fmt)
-    return image.copy()  # detach from the numpy buffer
+        return _qimage_of(np.dstack([_to_uint8(rgb), _to_uint8(np.asarray(alpha))]), QImage.Format.Format_RGBA8888)
+    if a.ndim == 2:
+        return _qimage_of(_to_uint8(a), QImage.Format.Format_Grayscale8)
+    return _qimage_of(_to_uint8(a), QImage.Format.Format_RGB888)
 
 
 _SAMPLE_FORMATS = {
@@ -59,12 +67,10 @@ def photo_to_qimage(photo) -> QImage:
     samples = getattr(photo, "samples8", None)
     if samples is None:
         return pixels_to_qimage(photo.pixels, getattr(photo, "alpha", None))
-    h, w, channels = samples.shape
+    channels = samples.shape[2]
     if channels == 2:
         samples = samples[:, :, [0, 0, 0, 1]]
-    buf = np.ascontiguousarray(samples)
-    image = QImage(buf.data, w, h, buf.strides[0], _SAMPLE_FORMATS[channels])
-    return image.copy()  # detach from the numpy buffer
+    return _qimage_of(samples, _SAMPLE_FORMATS[channels])
 
 
 def qimage_to_arrays(image: QImage) -> tuple[np.ndarray, np.ndarray | None]:
@@ -77,10 +83,7 @@ def qimage_to_arrays(image: QImage) -> tuple[np.ndarray, np.ndarray | None]:
     else:
         img = image.convertToFormat(QImage.Format.Format_RGBA8888)
         channels = 4
-    w, h = img.width(), img.height()
-    raw = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.bytesPerLine() * h)
-    raw = raw.reshape(h, img.bytesPerLine())[:, : w * channels].reshape(h, w, channels)
-    data = raw.astype(np.float32) / 255.0
+    data = _samples_of(img, channels).astype(np.float32) / 255.0
     if channels == 1:
         return data, None
     alpha = data[:, :, 3].copy() if image.hasAlphaChannel() else None
@@ -91,10 +94,8 @@ def qimage_to_arrays(image: QImage) -> tuple[np.ndarray, np.ndarray | None]:
 
 def qimage_to_uint8(image: QImage) -> np.ndarray:
     """HxWx4 uint8 RGBA copy of an image (used by tests and screenshots)."""
-    img = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    w, h = img.width(), img.height()
-    raw = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.bytesPerLine() * h)
-    return raw.reshape(h, img.bytesPerLine())[:, : w * 4].reshape(h, w, 4).copy()
+    img = image.convertToFormat(QImage.Format.Format_RGBA8888)  # held: the view below is on its bytes
+    return _samples_of(img, 4).copy()
 
 
 _AREA_CHANNELS = {QImage.Format.Format_RGB888: 3, QImage.Format.Format_Grayscale8: 1}
@@ -109,9 +110,5 @@ def smooth_scaled(image: QImage, width: int, height: int) -> QImage:
         return image.scaled(
             width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
-    w, h, line = image.width(), image.height(), image.bytesPerLine()
-    rows = np.frombuffer(image.constBits(), dtype=np.uint8, count=line * h).reshape(h, line)
-    src = rows[:, : w * channels].reshape(h, w, channels)
-    out = np.ascontiguousarray(cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA))
-    scaled = QImage(out.data, width, height, out.strides[0], image.format())
-    return scaled.copy()  # detach from the numpy buffer
+    scaled = cv2.resize(_samples_of(image, channels), (width, height), interpolation=cv2.INTER_AREA)
+    return _qimage_of(scaled, image.format())
